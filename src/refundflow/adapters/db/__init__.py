@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy Core tables (for Alembic), a thin SQL runner, repositories."""

@@ -1,0 +1,326 @@
+"""Refund requests, their lines and timelines; domain events go to the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from refundflow.adapters.db.sql import Sql
+from refundflow.domain.actors import Actor, ActorKind
+from refundflow.domain.events import DomainEvent
+from refundflow.domain.lifecycle import RequestType, Status
+from refundflow.domain.money import Money
+from refundflow.domain.permissions import Role
+from refundflow.domain.requests import (
+    IntakeChannel,
+    RefundRequest,
+    RefundRoute,
+    RequestLine,
+    TimelineEvent,
+)
+from refundflow.services.unit_of_work import RequestFilter
+
+_COLUMNS = (
+    "id, number, order_id, customer_id, type, reason, description, include_shipping, "
+    "shipping_minor, refund_route, intake_channel, currency, amount_requested_minor, "
+    "amount_approved_minor, amount_refunded_minor, status, requires_return, goods_received, "
+    "appealed, return_carrier, return_tracking_no, created_at, updated_at, "
+    "(SELECT order_no FROM orders WHERE orders.id = refund_requests.order_id)"
+)
+
+
+def _money(minor: int | None, currency: str) -> Money | None:
+    return Money.from_minor(minor, currency) if minor is not None else None
+
+
+class SqlRequestsRepository:
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    def next_id(self) -> int:
+        if self.sql.is_pg:
+            return int(self.sql.scalar("SELECT nextval('refund_request_id_seq')"))
+        # The write lock (BEGIN IMMEDIATE) is held, so no other writer can take the same id.
+        return int(self.sql.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM refund_requests"))
+
+    # ------------------------------------------------------------------ reads
+    def _request(self, row: tuple[Any, ...], lines: list[RequestLine]) -> RefundRequest:
+        currency = row[11]
+        dt = self.sql.dt
+        created_at, updated_at = dt(row[21]), dt(row[22])
+        assert created_at is not None and updated_at is not None
+        requested = Money.from_minor(row[12], currency)
+        return RefundRequest(
+            id=row[0],
+            number=row[1],
+            order_id=row[2],
+            order_no=row[23],
+            customer_id=row[3],
+            type=RequestType(row[4]),
+            reason=row[5],
+            description=row[6],
+            lines=lines,
+            include_shipping=bool(row[7]),
+            shipping_amount=Money.from_minor(row[8], currency),
+            refund_route=RefundRoute(row[9]),
+            intake_channel=IntakeChannel(row[10]),
+            currency=currency,
+            amount_requested=requested,
+            amount_approved=_money(row[13], currency),
+            amount_refunded=_money(row[14], currency),
+            status=Status(row[15]),
+            requires_return=None if row[16] is None else bool(row[16]),
+            goods_received=bool(row[17]),
+            appealed=bool(row[18]),
+            return_carrier=row[19],
+            return_tracking_no=row[20],
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+
+    def _lines(
+        self, request_ids: list[int], currencies: dict[int, str]
+    ) -> dict[int, list[RequestLine]]:
+        by_request: dict[int, list[RequestLine]] = {rid: [] for rid in request_ids}
+        if not request_ids:
+            return by_request
+        params = {f"r{i}": rid for i, rid in enumerate(request_ids)}
+        rows = self.sql.all(
+            "SELECT id, request_id, order_line_id, sku, name, quantity, amount_minor "
+            f"FROM refund_request_lines WHERE request_id IN ({', '.join(':' + k for k in params)}) "
+            "ORDER BY id",
+            params,
+        )
+        for r in rows:
+            by_request[r[1]].append(
+                RequestLine(
+                    r[2], r[3], r[4], r[5], Money.from_minor(r[6], currencies[r[1]]), id=r[0]
+                )
+            )
+        return by_request
+
+    def _get(self, where: str, key: Any, lock: bool) -> RefundRequest | None:
+        suffix = self.sql.lock_suffix if lock else ""
+        row = self.sql.one(
+            f"SELECT {_COLUMNS} FROM refund_requests WHERE {where}{suffix}", {"k": key}
+        )
+        if row is None:
+            return None
+        return self._request(row, self._lines([row[0]], {row[0]: row[11]})[row[0]])
+
+    def get(self, request_id: int, *, lock: bool = False) -> RefundRequest | None:
+        return self._get("id = :k", request_id, lock)
+
+    def get_by_number(self, number: str, *, lock: bool = False) -> RefundRequest | None:
+        return self._get("number = :k", number, lock)
+
+    def timeline(self, request_id: int) -> list[TimelineEvent]:
+        dt = self.sql.dt
+        events = []
+        for r in self.sql.all(
+            "SELECT at, actor_kind, actor_role, actor_id, actor_name, action, from_status, "
+            "to_status, reason, data FROM refund_request_events WHERE request_id = :r ORDER BY id",
+            {"r": request_id},
+        ):
+            at = dt(r[0])
+            assert at is not None
+            events.append(
+                TimelineEvent(
+                    at=at,
+                    actor=Actor(ActorKind(r[1]), Role(r[2]), r[3], r[4]),
+                    action=r[5],
+                    from_status=Status(r[6]) if r[6] else None,
+                    to_status=Status(r[7]),
+                    reason=r[8],
+                    data=orjson.loads(r[9]),
+                )
+            )
+        return events
+
+    def search(
+        self, filters: RequestFilter, *, before_id: int | None, limit: int
+    ) -> list[RefundRequest]:
+        where = ["1 = 1"]
+        params: dict[str, Any] = {"limit": limit}
+        if filters.status is not None:
+            where.append("status = :status")
+            params["status"] = filters.status.value
+        if filters.type is not None:
+            where.append("type = :type")
+            params["type"] = filters.type.value
+        if filters.order_id is not None:
+            where.append("order_id = :order_id")
+            params["order_id"] = filters.order_id
+        if filters.customer_id is not None:
+            where.append("customer_id = :customer_id")
+            params["customer_id"] = filters.customer_id
+        if filters.q:
+            where.append(
+                "(number = :q OR return_tracking_no = :q OR order_id IN "
+                "(SELECT id FROM orders WHERE order_no = :q))"
+            )
+            params["q"] = filters.q.strip()
+        if before_id is not None:
+            where.append("id < :before")
+            params["before"] = before_id
+        rows = self.sql.all(
+            f"SELECT {_COLUMNS} FROM refund_requests WHERE {' AND '.join(where)} "
+            "ORDER BY id DESC LIMIT :limit",
+            params,
+        )
+        lines = self._lines([r[0] for r in rows], {r[0]: r[11] for r in rows})
+        return [self._request(r, lines[r[0]]) for r in rows]
+
+    def for_order(self, order_id: int) -> list[RefundRequest]:
+        return self.search(RequestFilter(order_id=order_id), before_id=None, limit=10_000)
+
+    # ------------------------------------------------------------------ writes
+    def _fields(self, request: RefundRequest) -> dict[str, Any]:
+        return {
+            "id": request.id,
+            "approved": request.amount_approved.minor if request.amount_approved else None,
+            "refunded": request.amount_refunded.minor if request.amount_refunded else None,
+            "status": request.status.value,
+            "requires_return": request.requires_return,
+            "goods_received": request.goods_received,
+            "appealed": request.appealed,
+            "carrier": request.return_carrier,
+            "tracking": request.return_tracking_no,
+            "updated_at": self.sql.ts(request.updated_at),
+        }
+
+    def document(self, request_id: int | None = None, number: str | None = None) -> bytes | None:
+        if request_id is not None:
+            row = self.sql.one(
+                "SELECT body FROM refund_request_docs WHERE request_id = :k", {"k": request_id}
+            )
+        else:
+            row = self.sql.one(
+                "SELECT d.body FROM refund_request_docs d JOIN refund_requests r "
+                "ON r.id = d.request_id WHERE r.number = :k",
+                {"k": number},
+            )
+        return row[0].encode() if row is not None else None
+
+    def _store_document(self, request: RefundRequest, view: dict[str, Any], *, new: bool) -> None:
+        body = orjson.dumps(view).decode()
+        if new:
+            self.sql.run(
+                "INSERT INTO refund_request_docs (request_id, body) VALUES (:id, :body)",
+                {"id": request.id, "body": body},
+            )
+        else:
+            self.sql.run(
+                "UPDATE refund_request_docs SET body = :body WHERE request_id = :id",
+                {"id": request.id, "body": body},
+            )
+
+    def add(self, request: RefundRequest, view: dict[str, Any]) -> None:
+        sql = self.sql
+        created_by = None
+        if request.new_timeline:
+            actor = request.new_timeline[0].actor
+            created_by = f"{actor.kind.value}:{actor.id}" if actor.id else actor.kind.value
+        sql.run(
+            "INSERT INTO refund_requests (id, number, order_id, customer_id, type, reason, "
+            "description, include_shipping, shipping_minor, refund_route, intake_channel, "
+            "currency, amount_requested_minor, amount_approved_minor, amount_refunded_minor, "
+            "status, requires_return, goods_received, appealed, return_carrier, "
+            "return_tracking_no, created_by, created_at, updated_at) VALUES (:id, :number, "
+            ":order_id, :customer_id, :type, :reason, :description, :include_shipping, "
+            ":shipping, :route, :channel, :currency, :requested, :approved, :refunded, :status, "
+            ":requires_return, :goods_received, :appealed, :carrier, :tracking, :created_by, "
+            ":created_at, :updated_at)",
+            {
+                **self._fields(request),
+                "number": request.number,
+                "order_id": request.order_id,
+                "customer_id": request.customer_id,
+                "type": request.type.value,
+                "reason": request.reason,
+                "description": request.description,
+                "include_shipping": request.include_shipping,
+                "shipping": request.shipping_amount.minor,
+                "route": request.refund_route.value,
+                "channel": request.intake_channel.value,
+                "currency": request.currency,
+                "requested": request.amount_requested.minor,
+                "created_by": created_by,
+                "created_at": sql.ts(request.created_at),
+            },
+        )
+        sql.many(
+            "INSERT INTO refund_request_lines (request_id, order_line_id, sku, name, quantity, "
+            "amount_minor) VALUES (:r, :line, :sku, :name, :quantity, :amount)",
+            [
+                {
+                    "r": request.id,
+                    "line": line.order_line_id,
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "amount": line.amount.minor,
+                }
+                for line in request.lines
+            ],
+        )
+        self._store_document(request, view, new=True)
+        self._flush(request)
+
+    def save(self, request: RefundRequest, view: dict[str, Any]) -> None:
+        self.sql.run(
+            "UPDATE refund_requests SET amount_approved_minor = :approved, "
+            "amount_refunded_minor = :refunded, status = :status, "
+            "requires_return = :requires_return, goods_received = :goods_received, "
+            "appealed = :appealed, return_carrier = :carrier, return_tracking_no = :tracking, "
+            "updated_at = :updated_at WHERE id = :id",
+            self._fields(request),
+        )
+        self._store_document(request, view, new=False)
+        self._flush(request)
+
+    def _flush(self, request: RefundRequest) -> None:
+        timeline, events = request.pull_events()
+        sql = self.sql
+        if timeline:
+            sql.many(
+                "INSERT INTO refund_request_events (request_id, at, actor_kind, actor_role, "
+                "actor_id, actor_name, action, from_status, to_status, reason, data) VALUES "
+                "(:r, :at, :kind, :role, :actor_id, :name, :action, :from_status, :to_status, "
+                ":reason, :data)",
+                [
+                    {
+                        "r": request.id,
+                        "at": sql.ts(e.at),
+                        "kind": e.actor.kind.value,
+                        "role": e.actor.role.value,
+                        "actor_id": e.actor.id,
+                        "name": e.actor.name,
+                        "action": e.action,
+                        "from_status": e.from_status.value if e.from_status else None,
+                        "to_status": e.to_status.value,
+                        "reason": e.reason,
+                        "data": orjson.dumps(e.data).decode(),
+                    }
+                    for e in timeline
+                ],
+            )
+        if events:
+            write_outbox(sql, events)
+
+
+def write_outbox(sql: Sql, events: list[DomainEvent]) -> None:
+    sql.many(
+        "INSERT INTO outbox (topic, key, payload, created_at, available_at, attempts) "
+        "VALUES (:topic, :key, :payload, :at, :at, 0)",
+        [
+            {
+                "topic": e.topic,
+                "key": e.key,
+                "payload": orjson.dumps(e.payload).decode(),
+                "at": sql.ts(e.at),
+            }
+            for e in events
+        ],
+    )

@@ -1,0 +1,223 @@
+"""The tables. Alembic migrations are written against these definitions.
+
+Money is stored as integer minor units next to a currency code; times as UTC (SQLite:
+``YYYY-MM-DD HH:MM:SS.ffffff`` text, PostgreSQL: ``timestamptz``); JSON as text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _time(name: str, *, nullable: bool = True) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("email", String(254), index=True),
+    Column("phone", String(32), index=True),
+    Column("tier", String(16), nullable=False),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_no", String(64), nullable=False, unique=True),
+    Column("channel", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("shipping_fee_minor", BigInteger, nullable=False),
+    _time("placed_at", nullable=False),
+    _time("paid_at"),
+    _time("shipped_at"),
+    _time("delivered_at"),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    UniqueConstraint("order_id", "sku", name="uq_order_lines_order_id_sku"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("method", String(32), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("reference", String(128)),
+)
+
+refund_requests = Table(
+    "refund_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("type", String(24), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("include_shipping", Boolean, nullable=False),
+    Column("shipping_minor", BigInteger, nullable=False),
+    Column("refund_route", String(24), nullable=False),
+    Column("intake_channel", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_requested_minor", BigInteger, nullable=False),
+    Column("amount_approved_minor", BigInteger),
+    Column("amount_refunded_minor", BigInteger),
+    Column("status", String(24), nullable=False),
+    Column("requires_return", Boolean),
+    Column("goods_received", Boolean, nullable=False),
+    Column("appealed", Boolean, nullable=False),
+    Column("return_carrier", String(64)),
+    Column("return_tracking_no", String(64), index=True),
+    Column("created_by", String(64)),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+    Index("ix_refund_requests_status_id", "status", "id"),
+    Index("ix_refund_requests_created_at", "created_at"),
+)
+
+# The request as the API shows it, rewritten in the same transaction as every change to the
+# request: reads cost one primary-key lookup (see bench/README.md for why).
+refund_request_docs = Table(
+    "refund_request_docs",
+    metadata,
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+refund_request_lines = Table(
+    "refund_request_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), nullable=False, index=True),
+    Column("order_line_id", Integer, ForeignKey("order_lines.id"), nullable=False, index=True),
+    Column("sku", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+)
+
+refund_request_events = Table(
+    "refund_request_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), nullable=False, index=True),
+    _time("at", nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("actor_id", String(64)),
+    Column("actor_name", String(100), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(24)),
+    Column("to_status", String(24), nullable=False),
+    Column("reason", Text),
+    Column("data", Text, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topic", String(64), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    _time("created_at", nullable=False),
+    _time("available_at", nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_by", String(64)),
+    _time("locked_until"),
+    _time("delivered_at"),
+    Column("last_error", Text),
+    Index("ix_outbox_pending", "delivered_at", "available_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response", Text),
+    _time("created_at", nullable=False),
+    UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _time("created_at", nullable=False),
+    _time("last_used_at"),
+    _time("revoked_at"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Boolean, nullable=False),
+    _time("created_at", nullable=False),
+)
+
+reason_codes = Table(
+    "reason_codes",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("label_zh", String(100), nullable=False),
+    Column("label_en", String(100), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("position", Integer, nullable=False),
+)

@@ -1,0 +1,68 @@
+"""Who may do what: the one permission table (DESIGN.md, "Who may do what").
+
+Admin may do everything; a manager may do what customer service may. ``customer`` is a
+portal session and ``system`` the worker and the policy; neither holds an API token.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from refundflow.domain.lifecycle import Action
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    CS = "cs"
+    WAREHOUSE = "warehouse"
+    FINANCE = "finance"
+    INTEGRATION = "integration"
+    CUSTOMER = "customer"
+    SYSTEM = "system"
+
+
+STAFF_ROLES: frozenset[Role] = frozenset(
+    {Role.ADMIN, Role.MANAGER, Role.CS, Role.WAREHOUSE, Role.FINANCE, Role.INTEGRATION}
+)
+
+
+class Operation(StrEnum):
+    """Things a caller does that are not lifecycle actions."""
+
+    CREATE_REQUEST = "create_request"
+    READ_REQUEST = "read_request"
+    UPSERT_ORDER = "upsert_order"
+    READ_ORDER = "read_order"
+    MANAGE_TOKENS = "manage_tokens"
+
+
+_CS = frozenset({Role.CS, Role.MANAGER})
+
+ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
+    Action.APPROVE: _CS,
+    Action.REJECT: _CS,
+    Action.RETURN_SHIPMENT: _CS | {Role.CUSTOMER},
+    Action.RECEIVE: frozenset({Role.WAREHOUSE}),
+    Action.INSPECT: frozenset({Role.WAREHOUSE}),
+    Action.SHIP_REPLACEMENT: frozenset({Role.WAREHOUSE}),
+    Action.EXECUTE: frozenset({Role.FINANCE, Role.SYSTEM}),
+    Action.RETRY: frozenset({Role.FINANCE, Role.SYSTEM}),
+    Action.MARK_REFUNDED: frozenset({Role.FINANCE, Role.SYSTEM}),
+    Action.MARK_FAILED: frozenset({Role.FINANCE, Role.SYSTEM}),
+    Action.CANCEL: _CS | {Role.CUSTOMER, Role.SYSTEM},
+    Action.APPEAL: _CS | {Role.CUSTOMER},
+    Operation.CREATE_REQUEST: _CS | {Role.CUSTOMER, Role.INTEGRATION},
+    Operation.READ_REQUEST: STAFF_ROLES | {Role.CUSTOMER},
+    Operation.UPSERT_ORDER: frozenset({Role.INTEGRATION}),
+    Operation.READ_ORDER: STAFF_ROLES | {Role.CUSTOMER},
+    Operation.MANAGE_TOKENS: frozenset(),
+}
+
+
+def may(role: Role, what: Action | Operation) -> bool:
+    return role is Role.ADMIN or role in ACTION_ROLES[what]
+
+
+def roles_for(what: Action | Operation) -> list[Role]:
+    return sorted({Role.ADMIN, *ACTION_ROLES[what]})

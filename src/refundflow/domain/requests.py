@@ -1,0 +1,412 @@
+"""The refund request: what a customer asks back, and the one place its status changes.
+
+Every status change goes through ``RefundRequest._move``, which checks the move against
+``lifecycle.TRANSITIONS``, appends a timeline event (actor, time, from, to, reason) and emits
+a domain event. Nothing else assigns ``status``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from refundflow.domain.actors import Actor
+from refundflow.domain.balances import Pricing
+from refundflow.domain.errors import IllegalTransitionError, InvalidInputError
+from refundflow.domain.events import (
+    DomainEvent,
+    refund_request_status_changed,
+    refund_request_submitted,
+)
+from refundflow.domain.lifecycle import RELEASED, TRANSITIONS, Action, RequestType, Status
+from refundflow.domain.money import Money
+from refundflow.domain.orders import Order
+
+
+class RefundRoute(StrEnum):
+    ORIGINAL = "original"
+    BANK_TRANSFER = "bank_transfer"
+    E_WALLET = "e_wallet"
+    STORE_CREDIT = "store_credit"
+
+
+class IntakeChannel(StrEnum):
+    PORTAL = "portal"
+    HOTLINE = "hotline"
+    CHAT = "chat"
+    EMAIL = "email"
+    API = "api"
+
+
+SUBMIT = "submit"
+
+
+def request_number(request_id: int, local_day: date) -> str:
+    """The number customers and staff quote, e.g. ``RF20261126-000123``."""
+    return f"RF{local_day:%Y%m%d}-{request_id:06d}"
+
+
+@dataclass(slots=True)
+class RequestLine:
+    order_line_id: int
+    sku: str
+    name: str
+    quantity: int
+    amount: Money
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    at: datetime
+    actor: Actor
+    action: str
+    from_status: Status | None
+    to_status: Status
+    reason: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _text(value: str | None, field_name: str, *, required: bool, limit: int = 500) -> str | None:
+    if value is not None:
+        value = value.strip()
+    if not value:
+        if required:
+            raise InvalidInputError(f"{field_name} is required", details={"field": field_name})
+        return None
+    if len(value) > limit:
+        raise InvalidInputError(
+            f"{field_name} is longer than {limit} characters", details={"field": field_name}
+        )
+    return value
+
+
+@dataclass(slots=True)
+class RefundRequest:
+    id: int
+    number: str
+    order_id: int
+    order_no: str
+    customer_id: int
+    type: RequestType
+    reason: str
+    description: str
+    lines: list[RequestLine]
+    include_shipping: bool
+    shipping_amount: Money
+    refund_route: RefundRoute
+    intake_channel: IntakeChannel
+    currency: str
+    amount_requested: Money
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+    amount_approved: Money | None = None
+    amount_refunded: Money | None = None
+    requires_return: bool | None = None
+    goods_received: bool = False
+    appealed: bool = False
+    return_carrier: str | None = None
+    return_tracking_no: str | None = None
+    new_timeline: list[TimelineEvent] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ creation
+    @classmethod
+    def submit(
+        cls,
+        *,
+        request_id: int,
+        number: str,
+        order: Order,
+        pricing: Pricing,
+        include_shipping: bool,
+        type: RequestType,
+        reason: str,
+        description: str,
+        refund_route: RefundRoute,
+        intake_channel: IntakeChannel,
+        actor: Actor,
+        at: datetime,
+    ) -> RefundRequest:
+        assert order.id is not None and order.customer.id is not None
+        request = cls(
+            id=request_id,
+            number=number,
+            order_id=order.id,
+            order_no=order.order_no,
+            customer_id=order.customer.id,
+            type=type,
+            reason=reason,
+            description=_text(description, "description", required=False, limit=2000) or "",
+            lines=[
+                RequestLine(p.line.id or 0, p.line.sku, p.line.name, p.quantity, p.amount)
+                for p in pricing.lines
+            ],
+            include_shipping=include_shipping,
+            shipping_amount=pricing.shipping,
+            refund_route=refund_route,
+            intake_channel=intake_channel,
+            currency=order.currency,
+            amount_requested=pricing.amount,
+            status=Status.PENDING_REVIEW,
+            created_at=at,
+            updated_at=at,
+        )
+        request.new_timeline.append(
+            TimelineEvent(at, actor, SUBMIT, None, Status.PENDING_REVIEW, None)
+        )
+        request.events.append(refund_request_submitted(request_id, number, at, request.summary()))
+        return request
+
+    # ------------------------------------------------------------------ the chokepoint
+    def _check(self, action: Action) -> None:
+        if action not in TRANSITIONS[self.status]:
+            allowed = [a.value for a in TRANSITIONS[self.status]]
+            raise IllegalTransitionError(
+                f"cannot {action.value} a request that is {self.status.value}; "
+                + (f"allowed now: {', '.join(allowed)}" if allowed else "it is closed"),
+                details={
+                    "status": self.status.value,
+                    "action": action.value,
+                    "allowed_actions": allowed,
+                },
+            )
+
+    def _move(
+        self,
+        action: Action,
+        to: Status,
+        actor: Actor,
+        at: datetime,
+        reason: str | None = None,
+        **data: Any,
+    ) -> None:
+        self._check(action)
+        if to not in TRANSITIONS[self.status][action]:
+            raise IllegalTransitionError(
+                f"{action.value} cannot lead from {self.status.value} to {to.value}",
+                details={"status": self.status.value, "action": action.value, "to": to.value},
+            )
+        from_status = self.status
+        self.status = to
+        self.updated_at = at
+        self.new_timeline.append(
+            TimelineEvent(at, actor, action.value, from_status, to, reason, data)
+        )
+        self.events.append(
+            refund_request_status_changed(
+                self.id,
+                at,
+                {
+                    **self.summary(),
+                    "action": action.value,
+                    "from_status": from_status.value,
+                    "to_status": to.value,
+                    "actor": actor.as_dict(),
+                    "reason": reason,
+                },
+            )
+        )
+
+    # ------------------------------------------------------------------ views
+    @property
+    def moves_money(self) -> bool:
+        return self.type is not RequestType.EXCHANGE
+
+    @property
+    def money_held(self) -> Money:
+        """What this request holds against the order's paid money."""
+        if self.status in RELEASED:
+            return Money.zero(self.currency)
+        if self.amount_refunded is not None:
+            return self.amount_refunded
+        if self.amount_approved is not None:
+            return self.amount_approved
+        return self.amount_requested
+
+    @property
+    def holds_balance(self) -> bool:
+        return self.status not in RELEASED
+
+    def allowed_actions(self) -> list[Action]:
+        return list(TRANSITIONS[self.status])
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "order_no": self.order_no,
+            "type": self.type.value,
+            "status": self.status.value,
+            "currency": self.currency,
+            "amount_requested": self.amount_requested.text(),
+        }
+
+    # ------------------------------------------------------------------ actions
+    def approve(
+        self,
+        actor: Actor,
+        at: datetime,
+        *,
+        amount: Money | None = None,
+        requires_return: bool | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Approve; the goods come back first unless the request is refund-only or
+        the approver waives the return (a returnless refund)."""
+        self._check(Action.APPROVE)
+        if amount is not None:
+            if not self.moves_money:
+                raise InvalidInputError(
+                    "an exchange moves no money: approve it without an amount",
+                    details={"field": "amount"},
+                )
+            if amount.currency != self.currency:
+                raise InvalidInputError(
+                    f"amount must be in {self.currency}", details={"field": "amount"}
+                )
+            if amount.is_negative() or amount > self.amount_requested:
+                raise InvalidInputError(
+                    f"the approved amount must be between 0 and the requested "
+                    f"{self.amount_requested.text()}",
+                    details={"field": "amount", "requested": self.amount_requested.text()},
+                )
+        if requires_return is None:
+            requires_return = self.type is not RequestType.REFUND_ONLY
+        if self.goods_received:
+            requires_return = False
+        if not requires_return and not self.moves_money:
+            raise InvalidInputError(
+                "an exchange needs the goods back first; reject it or let the customer "
+                "ask for a refund instead",
+                details={"field": "requires_return"},
+            )
+        self.amount_approved = amount if amount is not None else self.amount_requested
+        self.requires_return = requires_return
+        target = Status.AWAITING_RETURN if requires_return else Status.REFUND_PENDING
+        self._move(
+            Action.APPROVE,
+            target,
+            actor,
+            at,
+            _text(reason, "reason", required=False),
+            amount_approved=self.amount_approved.text(),
+            requires_return=requires_return,
+        )
+
+    def reject(self, actor: Actor, at: datetime, *, reason: str | None) -> None:
+        self._check(Action.REJECT)
+        self._move(
+            Action.REJECT, Status.REJECTED, actor, at, _text(reason, "reason", required=True)
+        )
+
+    def cancel(self, actor: Actor, at: datetime, *, reason: str | None = None) -> None:
+        self._check(Action.CANCEL)
+        self._move(
+            Action.CANCEL, Status.CANCELLED, actor, at, _text(reason, "reason", required=False)
+        )
+
+    def record_return_shipment(
+        self, actor: Actor, at: datetime, *, carrier: str | None, tracking_no: str | None
+    ) -> None:
+        self._check(Action.RETURN_SHIPMENT)
+        self.return_carrier = _text(carrier, "carrier", required=True, limit=64)
+        self.return_tracking_no = _text(tracking_no, "tracking_no", required=True, limit=64)
+        self._move(
+            Action.RETURN_SHIPMENT,
+            Status.AWAITING_RETURN,
+            actor,
+            at,
+            None,
+            carrier=self.return_carrier,
+            tracking_no=self.return_tracking_no,
+        )
+
+    def receive(self, actor: Actor, at: datetime, *, note: str | None = None) -> None:
+        self._check(Action.RECEIVE)
+        self.goods_received = True
+        self._move(Action.RECEIVE, Status.RECEIVED, actor, at, _text(note, "note", required=False))
+
+    def inspect(self, actor: Actor, at: datetime, *, passed: bool, note: str | None = None) -> None:
+        """A passed inspection sends the money (or the replacement) on its way; a failed one
+        sends the request back to customer service with the warehouse's note."""
+        self._check(Action.INSPECT)
+        if passed:
+            target = Status.REFUND_PENDING if self.moves_money else Status.EXCHANGE_PENDING
+        else:
+            target = Status.PENDING_REVIEW
+        self._move(
+            Action.INSPECT,
+            target,
+            actor,
+            at,
+            _text(note, "note", required=not passed),
+            result="pass" if passed else "fail",
+        )
+
+    def execute(self, actor: Actor, at: datetime) -> None:
+        self._move(Action.EXECUTE, Status.REFUNDING, actor, at)
+
+    def retry(self, actor: Actor, at: datetime, *, reason: str | None = None) -> None:
+        self._move(
+            Action.RETRY, Status.REFUNDING, actor, at, _text(reason, "reason", required=False)
+        )
+
+    def mark_refunded(self, actor: Actor, at: datetime, *, reference: str | None = None) -> None:
+        self._check(Action.MARK_REFUNDED)
+        self.amount_refunded = self.amount_approved or self.amount_requested
+        self._move(
+            Action.MARK_REFUNDED,
+            Status.REFUNDED,
+            actor,
+            at,
+            None,
+            amount_refunded=self.amount_refunded.text(),
+            reference=_text(reference, "reference", required=False, limit=128),
+        )
+
+    def mark_failed(self, actor: Actor, at: datetime, *, reason: str | None) -> None:
+        self._check(Action.MARK_FAILED)
+        self._move(
+            Action.MARK_FAILED,
+            Status.REFUND_FAILED,
+            actor,
+            at,
+            _text(reason, "reason", required=True),
+        )
+
+    def ship_replacement(
+        self, actor: Actor, at: datetime, *, carrier: str | None, tracking_no: str | None
+    ) -> None:
+        self._check(Action.SHIP_REPLACEMENT)
+        self._move(
+            Action.SHIP_REPLACEMENT,
+            Status.EXCHANGED,
+            actor,
+            at,
+            None,
+            carrier=_text(carrier, "carrier", required=True, limit=64),
+            tracking_no=_text(tracking_no, "tracking_no", required=True, limit=64),
+        )
+
+    def appeal(self, actor: Actor, at: datetime, *, reason: str | None) -> None:
+        """A rejected request may be appealed once; it goes back to review. The caller must
+        hold the order's lock and check that the balance still covers it."""
+        self._check(Action.APPEAL)
+        if self.appealed:
+            raise IllegalTransitionError(
+                "this request was already appealed once; open a complaint instead",
+                details={"status": self.status.value, "action": Action.APPEAL.value},
+            )
+        self.appealed = True
+        self._move(
+            Action.APPEAL, Status.PENDING_REVIEW, actor, at, _text(reason, "reason", required=True)
+        )
+
+    def pull_events(self) -> tuple[list[TimelineEvent], list[DomainEvent]]:
+        timeline, events = self.new_timeline, self.events
+        self.new_timeline, self.events = [], []
+        return timeline, events

@@ -1,0 +1,31 @@
+"""Wiring: settings in, the engine and the unit-of-work factory out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from refundflow.adapters.db.engine import make_engine
+from refundflow.adapters.db.uow import Clock, SqlUnitOfWorkFactory, utc_now
+from refundflow.entrypoints.settings import Settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    uows: SqlUnitOfWorkFactory
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+
+def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Container:
+    engine = make_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.busy_timeout_ms,
+        pool_size=settings.db_pool_size,
+    )
+    return Container(settings, engine, SqlUnitOfWorkFactory(engine, clock=clock, tz=settings.tz))

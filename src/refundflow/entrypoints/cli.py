@@ -1,0 +1,222 @@
+"""The ``refundflow`` command."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from refundflow.domain.errors import RefundflowError
+from refundflow.entrypoints.bootstrap import Container, bootstrap
+from refundflow.entrypoints.settings import Settings
+
+app = typer.Typer(
+    help="refundflow — a self-hosted refund and returns desk. "
+    "Settings come from REFUNDFLOW_* environment variables (see README).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+tokens = typer.Typer(help="API tokens for staff and integrations.", no_args_is_help=True)
+users = typer.Typer(help="Staff users of the console.", no_args_is_help=True)
+app.add_typer(tokens, name="tokens")
+app.add_typer(users, name="users")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _container() -> Container:
+    try:
+        return bootstrap(Settings())
+    except Exception as exc:  # settings errors are the user's to fix
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _fail(exc: RefundflowError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(1)
+
+
+def _migrate(box: Container) -> None:
+    from refundflow.adapters.db.migrate import upgrade
+
+    upgrade(box.engine)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (safe to run any time)."""
+    box = _container()
+    _migrate(box)
+    out.print(f"database at head: {box.engine.url.render_as_string(hide_password=True)}")
+
+
+def _run_demo(box: Container, orders: int, seed: int) -> None:
+    from refundflow.adapters.db.uow import SqlUnitOfWorkFactory
+    from refundflow.services.clock import ManualClock
+    from refundflow.services.demo import seed_demo
+
+    clock = ManualClock()
+    uows = SqlUnitOfWorkFactory(box.engine, clock=clock.now, tz=box.settings.tz)
+    with Progress(
+        TextColumn("demo data"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("orders", total=orders)
+        result = seed_demo(
+            uows,
+            clock,
+            orders_count=orders,
+            seed=seed,
+            progress=lambda done: progress.update(task, completed=done),
+        )
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(result.by_status.items()))
+    out.print(f"loaded {result.orders} orders and {result.requests} refund requests ({shown})")
+
+
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option(min=1, max=1_000_000, help="how many orders")] = 2000,
+    seed: Annotated[int, typer.Option(help="same seed, same data")] = 7,
+) -> None:
+    """Load a believable 90-day merchant history (orders and refund requests)."""
+    from refundflow.adapters.db.migrate import is_current
+    from refundflow.services.demo import demo_loaded
+
+    box = _container()
+    if not is_current(box.engine):
+        err.print("[red]error:[/red] the schema is not current; run 'refundflow migrate' first")
+        raise typer.Exit(1)
+    if demo_loaded(box.uows, seed):
+        err.print(
+            f"[red]error:[/red] demo data for seed {seed} is already loaded; use another --seed"
+        )
+        raise typer.Exit(1)
+    _run_demo(box, orders, seed)
+
+
+@tokens.command("create")
+def tokens_create(
+    role: Annotated[
+        str, typer.Option(help="admin, manager, cs, warehouse, finance or integration")
+    ],
+    name: Annotated[str, typer.Option(help="who or what uses it")] = "cli",
+) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    from refundflow.services.auth import issue_token
+
+    box = _container()
+    try:
+        token = issue_token(box.uows, role, name)
+    except RefundflowError as exc:
+        raise _fail(exc) from None
+    out.print(f"token for role {role} ({name}); store it now, it is not shown again:")
+    typer.echo(token)
+
+
+@users.command("add")
+def users_add(
+    email: Annotated[str, typer.Option(help="login e-mail")],
+    role: Annotated[str, typer.Option(help="admin, manager, cs, warehouse, finance")],
+    password: Annotated[
+        str, typer.Option(help="at least 10 characters", prompt=True, hide_input=True)
+    ],
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+) -> None:
+    """Add a staff user who logs in to the console."""
+    from refundflow.adapters.security import Argon2Hasher
+    from refundflow.services.auth import add_user
+
+    box = _container()
+    try:
+        user_id = add_user(
+            box.uows, Argon2Hasher(), email=email, role=role, password=password, name=name
+        )
+    except RefundflowError as exc:
+        raise _fail(exc) from None
+    out.print(f"user {email} added with role {role} (id {user_id})")
+
+
+def _serve(box: Container, host: str, port: int, with_worker: bool) -> None:
+    import uvicorn
+
+    from refundflow.entrypoints.web.app import create_app
+    from refundflow.entrypoints.worker import start_in_thread
+
+    stop = None
+    if with_worker:
+        _, stop = start_in_thread(box)
+    try:
+        uvicorn.run(
+            create_app(box.settings, container=box),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="do not run the in-process worker")
+    ] = False,
+) -> None:
+    """Serve the API and pages (with an in-process worker unless --no-worker)."""
+    _serve(_container(), host, port, not no_worker)
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker: deliver the outbox. Run as many as you like next to the API."""
+    from refundflow.entrypoints.worker import Worker
+
+    box = _container()
+    stop = threading.Event()
+    try:
+        Worker(box).run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command(hidden=True)
+def quickstart(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """What `make run` does: migrate, load demo data once, print a token, serve."""
+    from refundflow.services.auth import issue_token
+    from refundflow.services.demo import has_orders
+
+    box = _container()
+    _migrate(box)
+    if not has_orders(box.uows):
+        _run_demo(box, 2000, 7)
+    token = issue_token(box.uows, "admin", "make run")
+    out.print(
+        f"\nrefundflow is starting on [bold]http://{host}:{port}[/bold]  (API docs: http://{host}:{port}/docs)"
+    )
+    out.print(f"admin API token: [bold]{token}[/bold]\n")
+    _serve(box, host, port, True)
+
+
+def main() -> None:
+    try:
+        app()
+    except RefundflowError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""The FastAPI application: REST API (and later the portal and the console)."""

@@ -1,0 +1,85 @@
+"""Map every error to ``{"error": {"code", "message", "details"}}`` with its HTTP status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from refundflow.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RefundflowError,
+)
+from refundflow.entrypoints.web.responses import Json, error
+
+log = logging.getLogger("refundflow.web")
+
+STATUS: list[tuple[type[RefundflowError], int]] = [
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (InvalidInputError, 422),
+]
+
+
+def status_of(exc: RefundflowError) -> int:
+    for kind, status in STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RefundflowError)
+    async def _domain(_: Request, exc: RefundflowError) -> Json:
+        response = error(status_of(exc), exc.code, exc.message, exc.details)
+        if isinstance(exc, AuthenticationError):
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Json:
+        problems = [
+            {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        first = problems[0] if problems else {"field": "body", "message": "invalid input"}
+        message = f"{first['field']}: {first['message']}"
+        if len(problems) > 1:
+            message += f" (and {len(problems) - 1} more)"
+        return error(422, "invalid_input", message, {"errors": problems})
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> Json:
+        codes = {
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+        }
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        response = error(exc.status_code, codes.get(exc.status_code, "http_error"), message)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Json:
+        log.exception("unhandled error", exc_info=exc)
+        return error(500, "internal_error", "something went wrong on our side; nothing was changed")

@@ -1,0 +1,52 @@
+"""The worker: delivers the outbox (and, later, runs timers). Any number may run at once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from refundflow.entrypoints.bootstrap import Container
+from refundflow.services.outbox import Handler, deliver_pending
+
+log = logging.getLogger("refundflow.worker")
+
+
+def handlers_for(box: Container) -> dict[str, Handler]:
+    """The outbox topics this installation acts on. Topics without a handler are simply
+    marked delivered (they exist for subscribers added later)."""
+    return {}
+
+
+class Worker:
+    def __init__(self, box: Container, *, worker_id: str | None = None) -> None:
+        self.box = box
+        self.worker_id = (
+            worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        )
+        self.handlers = handlers_for(box)
+
+    def run_once(self) -> int:
+        return deliver_pending(self.box.uows, self.handlers, self.worker_id)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        log.info("worker %s started", self.worker_id)
+        while not stop.is_set():
+            try:
+                claimed = self.run_once()
+            except Exception:
+                log.exception("worker pass failed; retrying")
+                claimed = 0
+            if not claimed:
+                stop.wait(self.box.settings.worker_poll_seconds)
+        log.info("worker %s stopped", self.worker_id)
+
+
+def start_in_thread(box: Container) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=Worker(box).run_forever, args=(stop,), name="refundflow-worker", daemon=True
+    )
+    thread.start()
+    return thread, stop

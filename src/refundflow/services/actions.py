@@ -1,0 +1,119 @@
+"""Lifecycle actions on a refund request: approve, reject, ship back, receive, inspect, pay out.
+
+``perform`` is the one entry for every action: it checks the caller's role, loads the request
+under its row lock, lets the aggregate make the move (which checks the transition table) and
+saves the change, its timeline event and its outbox event in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from refundflow.domain.actors import Actor
+from refundflow.domain.balances import price_request
+from refundflow.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from refundflow.domain.lifecycle import Action
+from refundflow.domain.permissions import may, roles_for
+from refundflow.domain.requests import RefundRequest
+from refundflow.services.parsing import parse_money
+from refundflow.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from refundflow.services.views import store_request
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInput:
+    """What an action may carry; each action reads the fields it needs."""
+
+    reason: str | None = None
+    note: str | None = None
+    amount: str | None = None
+    requires_return: bool | None = None
+    carrier: str | None = None
+    tracking_no: str | None = None
+    result: str | None = None
+    reference: str | None = None
+
+
+Handler = Callable[[UnitOfWork, RefundRequest, Actor, ActionInput], None]
+
+
+def _approve(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: ActionInput) -> None:
+    amount = None
+    if data.amount is not None:
+        amount = parse_money(data.amount, request.currency, "amount")
+    request.approve(
+        actor, uow.now(), amount=amount, requires_return=data.requires_return, reason=data.reason
+    )
+
+
+def _inspect(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: ActionInput) -> None:
+    if data.result not in ("pass", "fail"):
+        raise InvalidInputError(
+            "inspect needs result 'pass' or 'fail'", details={"field": "result"}
+        )
+    request.inspect(actor, uow.now(), passed=data.result == "pass", note=data.note)
+
+
+def _appeal(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: ActionInput) -> None:
+    """An appeal brings a released request back, so it must fit the balance again."""
+    request.appeal(actor, uow.now(), reason=data.reason)
+    order = uow.orders.get_by_id(request.order_id, lock=True)
+    assert order is not None
+    price_request(
+        order,
+        uow.orders.holds(order),
+        [(line.sku, line.quantity) for line in request.lines],
+        include_shipping=request.include_shipping,
+        moves_money=request.moves_money,
+    )
+
+
+HANDLERS: dict[Action, Handler] = {
+    Action.APPROVE: _approve,
+    Action.REJECT: lambda uow, r, a, d: r.reject(a, uow.now(), reason=d.reason),
+    Action.CANCEL: lambda uow, r, a, d: r.cancel(a, uow.now(), reason=d.reason),
+    Action.RETURN_SHIPMENT: lambda uow, r, a, d: r.record_return_shipment(
+        a, uow.now(), carrier=d.carrier, tracking_no=d.tracking_no
+    ),
+    Action.RECEIVE: lambda uow, r, a, d: r.receive(a, uow.now(), note=d.note),
+    Action.INSPECT: _inspect,
+    Action.EXECUTE: lambda uow, r, a, d: r.execute(a, uow.now()),
+    Action.RETRY: lambda uow, r, a, d: r.retry(a, uow.now(), reason=d.reason),
+    Action.MARK_REFUNDED: lambda uow, r, a, d: r.mark_refunded(a, uow.now(), reference=d.reference),
+    Action.MARK_FAILED: lambda uow, r, a, d: r.mark_failed(a, uow.now(), reason=d.reason),
+    Action.SHIP_REPLACEMENT: lambda uow, r, a, d: r.ship_replacement(
+        a, uow.now(), carrier=d.carrier, tracking_no=d.tracking_no
+    ),
+    Action.APPEAL: _appeal,
+}
+
+
+def load_request(uow: UnitOfWork, ref: str, *, lock: bool = False) -> RefundRequest:
+    """Find a request by its id (``123``) or its number (``RF20261126-000123``)."""
+    request = None
+    if ref.isdigit():
+        request = uow.requests.get(int(ref), lock=lock)
+    elif ref.startswith("RF"):
+        request = uow.requests.get_by_number(ref, lock=lock)
+    if request is None:
+        raise NotFoundError(f"no refund request {ref}", details={"id": ref})
+    return request
+
+
+def perform(
+    uows: UnitOfWorkFactory, ref: str, action: Action, actor: Actor, data: ActionInput
+) -> dict[str, Any]:
+    """Do ``action`` on request ``ref`` as ``actor``; return the request's new view."""
+    if not may(actor.role, action):
+        raise PermissionDeniedError(
+            f"the {actor.role.value} role cannot {action.value} a refund request",
+            details={"action": action.value, "allowed_roles": [r.value for r in roles_for(action)]},
+        )
+    with uows() as uow:
+        request = load_request(uow, ref, lock=True)
+        HANDLERS[action](uow, request, actor, data)
+        view = store_request(uow, request)
+        uow.commit()
+    return view

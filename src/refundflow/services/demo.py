@@ -1,0 +1,388 @@
+"""Demo data: a believable merchant's last 90 days, the same for the same seed.
+
+Orders come from several channels with Chinese customers and products; about a third of them
+get a refund request, driven through the real use cases (so every balance and timeline rule
+holds) to every status, with times that follow each other as they would in a shop.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from refundflow.domain.actors import Actor, ActorKind
+from refundflow.domain.errors import ConflictError
+from refundflow.domain.lifecycle import Action, Status
+from refundflow.domain.permissions import Role
+from refundflow.services import actions, intake, orders
+from refundflow.services.clock import ManualClock
+from refundflow.services.unit_of_work import UnitOfWorkFactory
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁"
+    "谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
+    "桂英华玉萍红鹏辉建宇浩宁晨欣怡子涵雨轩梓萱思远嘉豪佳琪"
+)
+PHONE_PREFIXES = [
+    "138",
+    "139",
+    "137",
+    "136",
+    "135",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "186",
+    "187",
+    "188",
+    "133",
+    "153",
+    "189",
+    "180",
+    "177",
+    "176",
+    "199",
+]
+
+# category: [(sku, name, price)]
+CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
+    "apparel": [
+        ("AP-TS-001", "纯棉圆领T恤 白色 L", "79.00"),
+        ("AP-JK-014", "轻薄羽绒服 黑色 M", "499.00"),
+        ("AP-DR-203", "碎花连衣裙 S", "259.00"),
+        ("AP-JN-310", "直筒牛仔裤 32码", "199.00"),
+    ],
+    "shoes": [
+        ("SH-RN-101", "缓震跑步鞋 42码", "429.00"),
+        ("SH-CV-022", "帆布休闲鞋 38码", "139.00"),
+    ],
+    "electronics": [
+        ("EL-EB-501", "蓝牙降噪耳机", "899.00"),
+        ("EL-PB-120", "20000mAh 移动电源", "149.00"),
+        ("EL-SW-330", "智能手表 运动版", "1299.00"),
+        ("EL-CB-007", "Type-C 快充数据线", "29.90"),
+    ],
+    "home": [
+        ("HM-PL-045", "记忆棉枕头", "169.00"),
+        ("HM-CK-210", "不粘锅炒锅 30cm", "239.00"),
+        ("HM-TW-003", "纯棉浴巾 两条装", "89.00"),
+    ],
+    "beauty": [
+        ("BT-SR-880", "保湿精华液 30ml", "329.00"),
+        ("BT-LP-112", "丝绒哑光口红", "199.00"),
+    ],
+    "food": [
+        ("FD-TE-066", "西湖龙井 250g", "268.00"),
+        ("FD-NT-019", "每日坚果 30袋", "119.00"),
+    ],
+}
+CHANNELS = [
+    ("tmall", "TM", 30),
+    ("jd", "JD", 22),
+    ("douyin", "DY", 18),
+    ("own_site", "OS", 15),
+    ("wechat_store", "WX", 15),
+]
+METHODS = {
+    "tmall": ["alipay"],
+    "jd": ["wechat_pay", "card", "alipay"],
+    "douyin": ["alipay", "wechat_pay"],
+    "own_site": ["alipay", "wechat_pay", "stripe", "card"],
+    "wechat_store": ["wechat_pay"],
+}
+TIERS = [("standard", 60), ("silver", 22), ("gold", 12), ("vip", 6)]
+REASONS_BY_TYPE = {
+    "refund_only": [
+        ("late_delivery", 3),
+        ("missing_parts", 2),
+        ("quality_issue", 2),
+        ("other", 1),
+        ("no_reason_7d", 2),
+    ],
+    "return_and_refund": [
+        ("no_reason_7d", 5),
+        ("quality_issue", 3),
+        ("not_as_described", 2),
+        ("wrong_item", 1),
+        ("damaged_in_transit", 1),
+    ],
+    "exchange": [("wrong_item", 2), ("quality_issue", 2), ("not_as_described", 1)],
+}
+DESCRIPTIONS = {
+    "no_reason_7d": "不太喜欢，想退掉",
+    "quality_issue": "收到后发现有质量问题",
+    "wrong_item": "颜色/尺码发错了",
+    "damaged_in_transit": "包装破损，商品磕坏",
+    "not_as_described": "和页面描述不一致",
+    "missing_parts": "少发了配件",
+    "late_delivery": "等了很久还没发货",
+    "other": "个人原因",
+}
+CARRIERS = ["顺丰速运", "中通快递", "圆通速递", "京东物流", "韵达快递"]
+
+T = TypeVar("T")
+
+CS = Actor(ActorKind.STAFF, Role.CS, "demo-cs", "客服 小王")
+WAREHOUSE = Actor(ActorKind.STAFF, Role.WAREHOUSE, "demo-wh", "仓库 老李")
+FINANCE = Actor(ActorKind.STAFF, Role.FINANCE, "demo-fin", "财务 陈会计")
+
+# The status each request ends in, with weights: every status appears.
+TARGETS: list[tuple[Status, int]] = [
+    (Status.REFUNDED, 38),
+    (Status.PENDING_REVIEW, 10),
+    (Status.AWAITING_RETURN, 8),
+    (Status.RECEIVED, 4),
+    (Status.REFUND_PENDING, 6),
+    (Status.REFUNDING, 3),
+    (Status.REFUND_FAILED, 3),
+    (Status.REJECTED, 8),
+    (Status.CANCELLED, 7),
+    (Status.EXCHANGE_PENDING, 3),
+    (Status.EXCHANGED, 5),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    orders: int
+    requests: int
+    by_status: dict[str, int]
+
+
+def _pick(rng: random.Random, weighted: list[tuple[T, int]]) -> T:
+    return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
+
+
+def demo_order_prefix(seed: int) -> str:
+    return f"D{seed % 1000:03d}"
+
+
+def has_orders(uows: UnitOfWorkFactory) -> bool:
+    with uows(write=False) as uow:
+        return uow.orders.any()
+
+
+def demo_loaded(uows: UnitOfWorkFactory, seed: int) -> bool:
+    with uows(write=False) as uow:
+        return uow.orders.get_by_prefix_exists(demo_order_prefix(seed))
+
+
+def _customer_pool(rng: random.Random, size: int) -> list[orders.CustomerInput]:
+    pool = []
+    for i in range(size):
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        email = f"user{i:05d}_{rng.randrange(1000):03d}@example.cn" if rng.random() < 0.7 else None
+        pool.append(orders.CustomerInput(name, email, phone, str(_pick(rng, TIERS))))
+    return pool
+
+
+def seed_demo(
+    uows: UnitOfWorkFactory,
+    clock: ManualClock,
+    *,
+    orders_count: int = 2000,
+    seed: int = 7,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DemoResult:
+    """Write ``orders_count`` orders and about a third as many refund requests."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    end = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    start = end - timedelta(days=90)
+    prefix = demo_order_prefix(seed)
+    customers = _customer_pool(rng, max(50, orders_count // 3))
+    categories = list(CATALOGUE)
+    placed_times = sorted(
+        start + timedelta(seconds=rng.randrange(90 * 86400 - 3600)) for _ in range(orders_count)
+    )
+    by_status: dict[str, int] = {}
+    requests = 0
+    for n, placed in enumerate(placed_times):
+        channel, code, _ = rng.choices(CHANNELS, weights=[c[2] for c in CHANNELS])[0]
+        paid = placed + timedelta(minutes=rng.randrange(1, 30))
+        shipped = paid + timedelta(hours=rng.randrange(4, 60))
+        delivered = shipped + timedelta(hours=rng.randrange(20, 96))
+        shipped_at = shipped if shipped < end else None
+        delivered_at = delivered if delivered < end and shipped_at else None
+        lines = []
+        for category in rng.sample(categories, rng.choice((1, 1, 1, 2, 2, 3))):
+            sku, name, price = rng.choice(CATALOGUE[category])
+            quantity = rng.choice((1, 1, 1, 2, 3))
+            discount = "0" if rng.random() < 0.7 else str(rng.choice((5, 10, 20)))
+            lines.append(
+                orders.LineInput(
+                    sku,
+                    name,
+                    quantity,
+                    price,
+                    category,
+                    discount + ".00" if discount != "0" else "0",
+                )
+            )
+        shipping = rng.choice(("0.00", "0.00", "8.00", "12.00"))
+        cmd = orders.UpsertOrder(
+            order_no=f"{code}{prefix}{placed:%Y%m%d}{n:05d}",
+            channel=channel,
+            currency="CNY",
+            customer=rng.choice(customers),
+            lines=lines,
+            placed_at=placed,
+            payments=[],
+            shipping_fee=shipping,
+            paid_at=paid,
+            shipped_at=shipped_at,
+            delivered_at=delivered_at,
+        )
+        total = orders.build_order(cmd).total
+        method = rng.choice(METHODS[channel])
+        reference = f"{method.upper()}-{seed}-{n:06d}"
+        cmd = replace(cmd, payments=[orders.PaymentInput(method, total.text(), reference)])
+        clock.set(paid)
+        orders.upsert_order(uows, cmd)
+        if rng.random() < 0.33:
+            status = _request_for(uows, clock, rng, cmd, end)
+            if status is not None:
+                requests += 1
+                by_status[status.value] = by_status.get(status.value, 0) + 1
+        if progress is not None:
+            progress(n + 1)
+    return DemoResult(orders_count, requests, by_status)
+
+
+def _request_for(
+    uows: UnitOfWorkFactory,
+    clock: ManualClock,
+    rng: random.Random,
+    order: orders.UpsertOrder,
+    end: datetime,
+) -> Status | None:
+    """Ask for a refund on ``order`` and drive it to a target status; return where it ended."""
+    target: Status = _pick(rng, TARGETS)
+    delivered = order.delivered_at
+    if delivered is None:
+        request_type = "refund_only"
+        if target in (
+            Status.AWAITING_RETURN,
+            Status.RECEIVED,
+            Status.EXCHANGE_PENDING,
+            Status.EXCHANGED,
+        ):
+            target = Status.REFUND_PENDING
+        at = (order.paid_at or order.placed_at) + timedelta(hours=rng.randrange(1, 20))
+    else:
+        if target in (Status.EXCHANGE_PENDING, Status.EXCHANGED):
+            request_type = "exchange"
+        elif target in (Status.AWAITING_RETURN, Status.RECEIVED):
+            request_type = "return_and_refund"
+        else:
+            request_type = str(
+                _pick(rng, [("return_and_refund", 6), ("refund_only", 3), ("exchange", 1)])
+            )
+            if request_type == "exchange" and target not in (
+                Status.REJECTED,
+                Status.CANCELLED,
+                Status.PENDING_REVIEW,
+            ):
+                request_type = "return_and_refund"
+        at = delivered + timedelta(hours=rng.randrange(2, 140))
+    if at >= end - timedelta(hours=1):
+        return None
+    reason = str(_pick(rng, REASONS_BY_TYPE[request_type]))
+    line = rng.choice(order.lines)
+    customer = Actor(ActorKind.CUSTOMER, Role.CUSTOMER, order.customer.phone, order.customer.name)
+    clock.set(at)
+    intake_channel = str(_pick(rng, [("portal", 6), ("hotline", 2), ("chat", 2), ("api", 1)]))
+    submitter = customer if intake_channel == "portal" else CS
+    try:
+        submitted = intake.submit_refund_request(
+            uows,
+            intake.SubmitRefundRequest(
+                order_no=order.order_no,
+                type=request_type,
+                reason=reason,
+                lines=[(line.sku, rng.randint(1, line.quantity))],
+                description=DESCRIPTIONS[reason],
+                include_shipping=request_type == "refund_only" and delivered is None,
+                refund_route=str(
+                    _pick(rng, [("original", 8), ("store_credit", 1), ("bank_transfer", 1)])
+                ),
+                intake_channel=intake_channel,
+            ),
+            submitter,
+        )
+    except ConflictError:
+        return None
+    ref = str(submitted.view["id"])
+    status = Status.PENDING_REVIEW
+
+    def step(action: Action, actor: Actor, hours: tuple[int, int], **data: Any) -> bool:
+        nonlocal at, status
+        next_at = at + timedelta(minutes=rng.randrange(hours[0] * 60, hours[1] * 60 + 1))
+        if next_at >= end:
+            return False
+        at = next_at
+        clock.set(at)
+        view = actions.perform(uows, ref, action, actor, actions.ActionInput(**data))
+        status = Status(view["status"])
+        return True
+
+    def reached() -> bool:
+        return status is target
+
+    if target is Status.PENDING_REVIEW:
+        if rng.random() < 0.2 and step(Action.REJECT, CS, (1, 20), reason="超出七天无理由退货期限"):
+            step(Action.APPEAL, customer, (1, 30), reason="商品确实有问题，请再看看")
+        return status
+    if target is Status.REJECTED:
+        step(Action.REJECT, CS, (1, 30), reason="商品已使用，影响二次销售")
+        return status
+    if target is Status.CANCELLED:
+        if rng.random() < 0.5:
+            step(Action.CANCEL, customer, (0, 12), reason="不想退了")
+        elif step(Action.APPROVE, CS, (1, 24)):
+            step(Action.CANCEL, customer, (1, 48), reason="已和商家协商解决")
+        return status
+    if not step(Action.APPROVE, CS, (1, 30)) or reached():
+        return status
+    if status is Status.AWAITING_RETURN:
+        tracking = f"SF{rng.randrange(10**12):012d}"
+        if not step(
+            Action.RETURN_SHIPMENT,
+            customer,
+            (2, 48),
+            carrier=rng.choice(CARRIERS),
+            tracking_no=tracking,
+        ):
+            return status
+        if reached() or not step(Action.RECEIVE, WAREHOUSE, (24, 96), note="已签收") or reached():
+            return status
+        if (
+            not step(Action.INSPECT, WAREHOUSE, (1, 24), result="pass", note="外观完好，可二次销售")
+            or reached()
+        ):
+            return status
+    if status is Status.EXCHANGE_PENDING:
+        step(
+            Action.SHIP_REPLACEMENT,
+            WAREHOUSE,
+            (4, 48),
+            carrier=rng.choice(CARRIERS),
+            tracking_no=f"YT{rng.randrange(10**12):012d}",
+        )
+        return status
+    if not step(Action.EXECUTE, FINANCE, (1, 24)) or reached():
+        return status
+    if target is Status.REFUND_FAILED:
+        step(Action.MARK_FAILED, FINANCE, (0, 2), reason="银行卡状态异常，退款被退回")
+        return status
+    step(Action.MARK_REFUNDED, FINANCE, (0, 3), reference=f"RFD{rng.randrange(10**10):010d}")
+    return status

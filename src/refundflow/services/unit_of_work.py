@@ -1,0 +1,194 @@
+"""The ports the use cases talk to: a unit of work and the repositories it opens.
+
+A unit of work is one database transaction. Writers take the write lock up front (SQLite
+``BEGIN IMMEDIATE``); repositories lock the rows a balance check depends on (``FOR UPDATE``
+on PostgreSQL). Leaving the ``with`` block without ``commit()`` rolls everything back, so a
+refused action changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from refundflow.domain.balances import Holds
+from refundflow.domain.lifecycle import RequestType, Status
+from refundflow.domain.orders import Order
+from refundflow.domain.permissions import Role
+from refundflow.domain.reasons import ReasonCode
+from refundflow.domain.requests import RefundRequest, TimelineEvent
+
+if TYPE_CHECKING:
+    from refundflow.services.outbox import OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A response saved under an Idempotency-Key, replayed for a retry of the same call."""
+
+    fingerprint: str
+    status_code: int | None
+    body: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFilter:
+    status: Status | None = None
+    type: RequestType | None = None
+    q: str | None = None
+    order_id: int | None = None
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: int
+    name: str
+    role: Role
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    email: str
+    name: str
+    role: Role
+    password_hash: str
+    active: bool
+
+
+class OrdersRepository(Protocol):
+    def get(self, order_no: str, *, lock: bool = False) -> Order | None: ...
+
+    def get_by_id(self, order_id: int, *, lock: bool = False) -> Order | None: ...
+
+    def add(self, order: Order) -> None:
+        """Insert the order, its customer when new, lines and payments; set their ids."""
+
+    def update(self, order: Order) -> None: ...
+
+    def find_customer(self, email: str | None, phone: str | None) -> int | None: ...
+
+    def any(self) -> bool: ...
+
+    def get_by_prefix_exists(self, prefix: str) -> bool: ...
+
+    def holds(self, order: Order) -> Holds:
+        """What the order's live refund requests hold."""
+
+
+class RequestsRepository(Protocol):
+    def next_id(self) -> int: ...
+
+    def add(self, request: RefundRequest, view: dict[str, Any]) -> None:
+        """Insert a new request with its document (``view``), timeline and events."""
+
+    def get(self, request_id: int, *, lock: bool = False) -> RefundRequest | None: ...
+
+    def get_by_number(self, number: str, *, lock: bool = False) -> RefundRequest | None: ...
+
+    def save(self, request: RefundRequest, view: dict[str, Any]) -> None:
+        """Store the request's changes, its document (``view``), its new timeline events
+        and its domain events."""
+
+    def document(self, request_id: int | None = None, number: str | None = None) -> bytes | None:
+        """The stored document (JSON) of a request, by id or number."""
+
+    def timeline(self, request_id: int) -> list[TimelineEvent]: ...
+
+    def search(
+        self, filters: RequestFilter, *, before_id: int | None, limit: int
+    ) -> list[RefundRequest]: ...
+
+    def for_order(self, order_id: int) -> list[RefundRequest]: ...
+
+
+class IdempotencyRepository(Protocol):
+    def claim(self, scope: str, key: str, fingerprint: str, at: datetime) -> StoredResponse | None:
+        """Claim ``key`` for this call, or return what an earlier call with it stored.
+
+        A concurrent call with the same key waits until the first one commits or rolls back.
+        """
+
+    def complete(self, scope: str, key: str, status_code: int, body: str) -> None: ...
+
+
+class CredentialsRepository(Protocol):
+    def add_token(self, name: str, role: Role, token_hash: str, at: datetime) -> int: ...
+
+    def token_by_hash(self, token_hash: str) -> TokenRecord | None: ...
+
+    def touch_token(self, token_id: int, at: datetime) -> None: ...
+
+    def add_user(
+        self, email: str, name: str, role: Role, password_hash: str, at: datetime
+    ) -> int: ...
+
+    def user_by_email(self, email: str) -> UserRecord | None: ...
+
+
+class ReasonsRepository(Protocol):
+    def all(self) -> list[ReasonCode]: ...
+
+    def get(self, code: str) -> ReasonCode | None: ...
+
+    def put(self, reason: ReasonCode, position: int) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime
+    ) -> list[OutboxMessage]:
+        """Take up to ``limit`` due, unleased messages, oldest first, and lease them."""
+
+    def delivered(self, message_id: int, at: datetime) -> None: ...
+
+    def failed(self, message_id: int, error: str, retry_at: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def orders(self) -> OrdersRepository: ...
+
+    @property
+    def requests(self) -> RequestsRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def credentials(self) -> CredentialsRepository: ...
+
+    @property
+    def reasons(self) -> ReasonsRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def tz(self) -> tzinfo: ...
+
+    def now(self) -> datetime:
+        """The current time, UTC-aware (tests control it)."""
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens units of work: ``write=False`` for reads (no write lock)."""
+
+    def __call__(self, *, write: bool = True) -> UnitOfWork: ...
