@@ -33,6 +33,9 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     for code in codes.split()
 }
 
+# Stored minor units must fit a signed 64-bit integer whatever the currency's exponent.
+MAX_DIGITS = 14
+
 _QUANTA = {exponent: Decimal(1).scaleb(-exponent) for exponent in set(CURRENCY_EXPONENTS.values())}
 
 
@@ -70,6 +73,11 @@ class Money:
         if not self.amount.is_finite():
             raise InvalidMoneyError("money must be a finite number")
         exponent = currency_exponent(self.currency)
+        if self.amount and self.amount.adjusted() >= MAX_DIGITS:
+            raise InvalidMoneyError(
+                f"{self.amount} is too large: amounts stay below 10^{MAX_DIGITS}",
+                details={"amount": str(self.amount), "currency": self.currency},
+            )
         quantized = self.amount.quantize(_QUANTA[exponent])
         if quantized != self.amount:
             raise InvalidMoneyError(

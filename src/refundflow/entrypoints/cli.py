@@ -220,3 +220,7 @@ def main() -> None:
     except RefundflowError as exc:
         err.print(f"[red]error:[/red] {exc.message}")
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
