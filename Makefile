@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-long lint format bench clean
+.PHONY: help install run test test-long lint format bench assets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test-long: install ## the suite plus the long property and fuzz runs
 
 bench: install ## throughput and latency against bare baselines; writes bench/results.json
 	$(BIN)/python -m bench
+
+assets: ## re-vendor front-end packages from npm into the static folder (committed)
+	./frontend/vendor.sh
 
 clean: ## remove the virtualenv and local databases
 	rm -rf $(VENV) refundflow.db refundflow.db-wal refundflow.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -377,4 +377,10 @@ def test_the_openapi_document_lists_every_route_with_bearer_auth(api: Api) -> No
     } <= set(schema["paths"])
     operation = schema["paths"]["/api/v1/refund-requests"]["post"]
     assert operation["security"] == [{"bearer": []}]
-    assert api.client.get("/docs").status_code == 200
+    docs = api.client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text.lower(), "no CDN at run time"
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', docs.text)
+    assert len(assets) >= 2
+    for asset in assets:
+        assert api.client.get(asset).status_code == 200, asset

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 import refundflow
 from refundflow.entrypoints.bootstrap import Container, bootstrap
@@ -15,6 +19,8 @@ from refundflow.entrypoints.settings import Settings
 from refundflow.entrypoints.web import errors
 from refundflow.entrypoints.web.routes import health, orders, refund_requests
 from refundflow.services.auth import TokenAuthenticator
+
+STATIC = Path(__file__).parent / "static"
 
 DESCRIPTION = """
 refundflow's REST API. Authenticate with `Authorization: Bearer <token>`
@@ -37,7 +43,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         version=refundflow.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.container = box
     app.state.authenticator = TokenAuthenticator(box.uows, ttl=settings.token_cache_seconds)
     errors.install(app)
@@ -45,7 +54,22 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(orders.router)
     app.include_router(refund_requests.router)
     _declare_bearer_auth(app)
+    _serve_docs(app)
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Swagger UI from the vendored package: no CDN at run time."""
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="refundflow API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
 
 def _declare_bearer_auth(app: FastAPI) -> None:
