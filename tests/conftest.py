@@ -109,7 +109,7 @@ def settings(db_url: str) -> Settings:
 def box(settings: Settings, clock: ManualClock) -> Iterator[Container]:
     container = bootstrap(settings, clock=clock.now)
     yield container
-    container.engine.dispose()
+    container.close()
 
 
 ROLES = ("admin", "manager", "cs", "warehouse", "finance", "integration")

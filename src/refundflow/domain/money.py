@@ -152,14 +152,22 @@ class Money:
             )
         return other
 
+    def _exact(self, amount: Decimal) -> Money:
+        """A result of adding or subtracting amounts of one currency: already on its minor
+        unit, so it skips the checks of ``__init__`` (the hot path of every balance)."""
+        money = object.__new__(Money)
+        object.__setattr__(money, "amount", amount)
+        object.__setattr__(money, "currency", self.currency)
+        return money
+
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other).amount, self.currency)
+        return self._exact(self.amount + self._same(other).amount)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other).amount, self.currency)
+        return self._exact(self.amount - self._same(other).amount)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return self._exact(-self.amount)
 
     def __lt__(self, other: Money) -> bool:
         return self.amount < self._same(other).amount
@@ -180,7 +188,7 @@ class Money:
         return self.amount < 0
 
     def times(self, quantity: int) -> Money:
-        return Money(self.amount * quantity, self.currency)
+        return self._exact(self.amount * quantity)
 
     def share(self, numerator: int, denominator: int) -> Money:
         """``self × numerator / denominator``, rounded half up to the minor unit."""

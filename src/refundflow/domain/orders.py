@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -70,7 +71,7 @@ class OrderLine:
     discount: Money
     id: int | None = None
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if self.quantity < 1:
             raise InvalidInputError(
                 f"line {self.sku}: quantity must be at least 1", details={"sku": self.sku}
@@ -98,7 +99,7 @@ class Payment:
     reference: str | None = None
     id: int | None = None
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if not self.amount.amount > 0:
             raise InvalidInputError("a payment amount must be greater than zero")
 
@@ -122,17 +123,25 @@ class Order:
     _by_sku: dict[str, OrderLine] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._by_sku = {line.sku: line for line in self.lines}
+
+    def check(self) -> None:
+        """Refuse an order that breaks a rule of form. Called where an order is built from
+        input; orders loaded from the database were checked when they were stored."""
         check_channel(self.channel)
         if not self.lines:
             raise InvalidInputError("an order needs at least one line", details={"field": "lines"})
-        self._by_sku = {}
+        if len(self._by_sku) != len(self.lines):
+            counts = Counter(line.sku for line in self.lines)
+            duplicate = next(sku for sku, count in counts.items() if count > 1)
+            raise InvalidInputError(
+                f"sku {duplicate} appears twice: merge them into one line with the total",
+                details={"sku": duplicate},
+            )
         for line in self.lines:
-            if line.sku in self._by_sku:
-                raise InvalidInputError(
-                    f"sku {line.sku} appears twice: merge them into one line with the total",
-                    details={"sku": line.sku},
-                )
-            self._by_sku[line.sku] = line
+            line.check()
+        for payment in self.payments:
+            payment.check()
         for amount in [self.shipping_fee, *(line.net for line in self.lines)] + [
             payment.amount for payment in self.payments
         ]:

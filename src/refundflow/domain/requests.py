@@ -44,8 +44,18 @@ SUBMIT = "submit"
 
 
 def request_number(request_id: int, local_day: date) -> str:
-    """The number customers and staff quote, e.g. ``RF20261126-000123``."""
-    return f"RF{local_day:%Y%m%d}-{request_id:06d}"
+    """The number customers and staff quote, e.g. ``RF20261126-000123``: the shop's date of
+    the request and its id, so the number is unique because the id is."""
+    day = local_day.year * 10000 + local_day.month * 100 + local_day.day
+    return f"RF{day:08d}-{request_id:06d}"
+
+
+def request_id_of(number: str) -> int | None:
+    """The id inside a request number, or None if ``number`` is not one."""
+    prefix, _, digits = number.partition("-")
+    if len(prefix) != 10 or not prefix.startswith("RF") or not prefix[2:].isdigit():
+        return None
+    return int(digits) if digits.isdigit() else None
 
 
 @dataclass(slots=True)

@@ -6,20 +6,30 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from refundflow.adapters.db.engine import make_engine
+from refundflow.adapters.db.checkpoint import WalCheckpointer
+from refundflow.adapters.db.engine import make_engine, sqlite_path
 from refundflow.adapters.db.uow import Clock, SqlUnitOfWorkFactory, utc_now
 from refundflow.entrypoints.settings import Settings
 
 
 @dataclass
 class Container:
+    """What a process needs, built once from settings; ``close()`` releases it."""
+
     settings: Settings
     engine: Engine
     uows: SqlUnitOfWorkFactory
+    checkpointer: WalCheckpointer | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
+        self.engine.dispose()
 
 
 def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Container:
@@ -28,4 +38,10 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Container:
         busy_timeout_ms=settings.busy_timeout_ms,
         pool_size=settings.db_pool_size,
     )
-    return Container(settings, engine, SqlUnitOfWorkFactory(engine, clock=clock, tz=settings.tz))
+    path = sqlite_path(engine)
+    return Container(
+        settings,
+        engine,
+        SqlUnitOfWorkFactory(engine, clock=clock, tz=settings.tz),
+        WalCheckpointer(path).start() if path else None,
+    )

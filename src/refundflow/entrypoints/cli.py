@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -30,12 +32,17 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _container() -> Container:
+@contextmanager
+def _container() -> Iterator[Container]:
     try:
-        return bootstrap(Settings())
+        box = bootstrap(Settings())
     except Exception as exc:  # settings errors are the user's to fix
         err.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from None
+    try:
+        yield box
+    finally:
+        box.close()
 
 
 def _fail(exc: RefundflowError) -> typer.Exit:
@@ -52,9 +59,9 @@ def _migrate(box: Container) -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (safe to run any time)."""
-    box = _container()
-    _migrate(box)
-    out.print(f"database at head: {box.engine.url.render_as_string(hide_password=True)}")
+    with _container() as box:
+        _migrate(box)
+        out.print(f"database at head: {box.engine.url.render_as_string(hide_password=True)}")
 
 
 def _run_demo(box: Container, orders: int, seed: int) -> None:
@@ -92,16 +99,16 @@ def demo(
     from refundflow.adapters.db.migrate import is_current
     from refundflow.services.demo import demo_loaded
 
-    box = _container()
-    if not is_current(box.engine):
-        err.print("[red]error:[/red] the schema is not current; run 'refundflow migrate' first")
-        raise typer.Exit(1)
-    if demo_loaded(box.uows, seed):
-        err.print(
-            f"[red]error:[/red] demo data for seed {seed} is already loaded; use another --seed"
-        )
-        raise typer.Exit(1)
-    _run_demo(box, orders, seed)
+    with _container() as box:
+        if not is_current(box.engine):
+            err.print("[red]error:[/red] the schema is not current; run 'refundflow migrate' first")
+            raise typer.Exit(1)
+        if demo_loaded(box.uows, seed):
+            err.print(
+                f"[red]error:[/red] demo data for seed {seed} is already loaded; use another --seed"
+            )
+            raise typer.Exit(1)
+        _run_demo(box, orders, seed)
 
 
 @tokens.command("create")
@@ -114,11 +121,11 @@ def tokens_create(
     """Create an API token; it is printed once, alone on the last line."""
     from refundflow.services.auth import issue_token
 
-    box = _container()
-    try:
-        token = issue_token(box.uows, role, name)
-    except RefundflowError as exc:
-        raise _fail(exc) from None
+    with _container() as box:
+        try:
+            token = issue_token(box.uows, role, name)
+        except RefundflowError as exc:
+            raise _fail(exc) from None
     out.print(f"token for role {role} ({name}); store it now, it is not shown again:")
     typer.echo(token)
 
@@ -136,13 +143,13 @@ def users_add(
     from refundflow.adapters.security import Argon2Hasher
     from refundflow.services.auth import add_user
 
-    box = _container()
-    try:
-        user_id = add_user(
-            box.uows, Argon2Hasher(), email=email, role=role, password=password, name=name
-        )
-    except RefundflowError as exc:
-        raise _fail(exc) from None
+    with _container() as box:
+        try:
+            user_id = add_user(
+                box.uows, Argon2Hasher(), email=email, role=role, password=password, name=name
+            )
+        except RefundflowError as exc:
+            raise _fail(exc) from None
     out.print(f"user {email} added with role {role} (id {user_id})")
 
 
@@ -152,9 +159,9 @@ def _serve(box: Container, host: str, port: int, with_worker: bool) -> None:
     from refundflow.entrypoints.web.app import create_app
     from refundflow.entrypoints.worker import start_in_thread
 
-    stop = None
+    stop = thread = None
     if with_worker:
-        _, stop = start_in_thread(box)
+        thread, stop = start_in_thread(box)
     try:
         uvicorn.run(
             create_app(box.settings, container=box),
@@ -166,6 +173,8 @@ def _serve(box: Container, host: str, port: int, with_worker: bool) -> None:
     finally:
         if stop is not None:
             stop.set()
+            if thread is not None:
+                thread.join(timeout=10)
 
 
 @app.command()
@@ -177,7 +186,8 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the API and pages (with an in-process worker unless --no-worker)."""
-    _serve(_container(), host, port, not no_worker)
+    with _container() as box:
+        _serve(box, host, port, not no_worker)
 
 
 @app.command()
@@ -185,12 +195,12 @@ def worker() -> None:
     """Run a worker: deliver the outbox. Run as many as you like next to the API."""
     from refundflow.entrypoints.worker import Worker
 
-    box = _container()
     stop = threading.Event()
-    try:
-        Worker(box).run_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()
+    with _container() as box:
+        try:
+            Worker(box).run_forever(stop)
+        except KeyboardInterrupt:
+            stop.set()
 
 
 @app.command(hidden=True)
@@ -202,16 +212,15 @@ def quickstart(
     from refundflow.services.auth import issue_token
     from refundflow.services.demo import has_orders
 
-    box = _container()
-    _migrate(box)
-    if not has_orders(box.uows):
-        _run_demo(box, 2000, 7)
-    token = issue_token(box.uows, "admin", "make run")
-    out.print(
-        f"\nrefundflow is starting on [bold]http://{host}:{port}[/bold]  (API docs: http://{host}:{port}/docs)"
-    )
-    out.print(f"admin API token: [bold]{token}[/bold]\n")
-    _serve(box, host, port, True)
+    with _container() as box:
+        _migrate(box)
+        if not has_orders(box.uows):
+            _run_demo(box, 2000, 7)
+        token = issue_token(box.uows, "admin", "make run")
+        url = f"http://{host}:{port}"
+        out.print(f"\nrefundflow is starting on [bold]{url}[/bold]  (API docs: {url}/docs)")
+        out.print(f"admin API token: [bold]{token}[/bold]\n")
+        _serve(box, host, port, True)
 
 
 def main() -> None:

@@ -87,7 +87,7 @@ def build_order(cmd: UpsertOrder) -> Order:
     ]
     placed_at = parse_time(cmd.placed_at, "placed_at")
     assert placed_at is not None
-    return Order(
+    order = Order(
         order_no=parse_text(cmd.order_no, "order_no", limit=64),
         channel=cmd.channel,
         currency=currency,
@@ -100,6 +100,8 @@ def build_order(cmd: UpsertOrder) -> Order:
         shipped_at=parse_time(cmd.shipped_at, "shipped_at"),
         delivered_at=parse_time(cmd.delivered_at, "delivered_at"),
     )
+    order.check()
+    return order
 
 
 def _carry_over(existing: Order, order: Order, uow: UnitOfWork) -> None:

@@ -26,6 +26,14 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def sqlite_path(engine: Engine) -> str | None:
+    """The database file of a SQLite engine (None for PostgreSQL or in-memory SQLite)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    return database if database and database != ":memory:" else None
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if is_sqlite(url):
@@ -44,6 +52,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Checkpoints run in a background thread (checkpoint.py), not in commits.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         @event.listens_for(engine, "begin")

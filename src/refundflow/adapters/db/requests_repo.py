@@ -18,6 +18,7 @@ from refundflow.domain.requests import (
     RefundRoute,
     RequestLine,
     TimelineEvent,
+    request_id_of,
 )
 from refundflow.services.unit_of_work import RequestFilter
 
@@ -113,7 +114,8 @@ class SqlRequestsRepository:
         return self._get("id = :k", request_id, lock)
 
     def get_by_number(self, number: str, *, lock: bool = False) -> RefundRequest | None:
-        return self._get("number = :k", number, lock)
+        request = self.get(request_id_of(number) or 0, lock=lock)
+        return request if request is not None and request.number == number else None
 
     def timeline(self, request_id: int) -> list[TimelineEvent]:
         dt = self.sql.dt
@@ -157,10 +159,11 @@ class SqlRequestsRepository:
             params["customer_id"] = filters.customer_id
         if filters.q:
             where.append(
-                "(number = :q OR return_tracking_no = :q OR order_id IN "
+                "(id = :q_id OR return_tracking_no = :q OR order_id IN "
                 "(SELECT id FROM orders WHERE order_no = :q))"
             )
             params["q"] = filters.q.strip()
+            params["q_id"] = request_id_of(params["q"]) or 0
         if before_id is not None:
             where.append("id < :before")
             params["before"] = before_id
@@ -198,8 +201,8 @@ class SqlRequestsRepository:
         else:
             row = self.sql.one(
                 "SELECT d.body FROM refund_request_docs d JOIN refund_requests r "
-                "ON r.id = d.request_id WHERE r.number = :k",
-                {"k": number},
+                "ON r.id = d.request_id WHERE r.id = :id AND r.number = :k",
+                {"id": request_id_of(number or "") or 0, "k": number},
             )
         return row[0].encode() if row is not None else None
 

@@ -93,7 +93,8 @@ refund_requests = Table(
     "refund_requests",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("number", String(32), nullable=False, unique=True),
+    # Unique because it embeds the id (domain.requests.request_number); looked up by its id.
+    Column("number", String(32), nullable=False),
     Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
     Column("type", String(24), nullable=False),

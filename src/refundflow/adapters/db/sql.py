@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 Params = Mapping[str, Any] | None
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 @lru_cache(maxsize=1024)
@@ -89,7 +88,7 @@ class Sql:
             return None
         if self.is_pg:
             return at
-        return at.astimezone(UTC).strftime(_SQLITE_TIME)
+        return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     @staticmethod
     def dt(value: Any) -> datetime | None:

@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        box.engine.dispose()
+        if container is None:  # we built it, we release it
+            box.close()
 
     app = FastAPI(
         title="refundflow",

@@ -183,7 +183,6 @@ def upgrade() -> None:
             ["order_id"], ["orders.id"], name=op.f("fk_refund_requests_order_id_orders")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_requests")),
-        sa.UniqueConstraint("number", name=op.f("uq_refund_requests_number")),
     )
     with op.batch_alter_table("refund_requests", schema=None) as batch_op:
         batch_op.create_index("ix_refund_requests_created_at", ["created_at"], unique=False)
