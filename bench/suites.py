@@ -1,0 +1,34 @@
+"""The registry of suites: a suite measures one area and returns rows for the common table.
+
+To add one (policy decisions/s, simulation, dashboard queries, import rate, worker
+refunds/s), write a module with ``run(options: RunOptions) -> list[Row]`` and list it here;
+``python -m bench --only NAME`` then runs it alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench import http_pairs
+from bench.options import RunOptions
+from bench.rows import Row
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    name: str
+    summary: str
+    run: Callable[[RunOptions], list[Row]]
+
+
+SUITES: dict[str, Suite] = {
+    suite.name: suite
+    for suite in (
+        Suite(
+            "http",
+            "REST API through real HTTP against bare endpoints of the same uvicorn process",
+            http_pairs.run,
+        ),
+    )
+}
