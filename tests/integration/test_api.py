@@ -384,3 +384,43 @@ def test_the_openapi_document_lists_every_route_with_bearer_auth(api: Api) -> No
     assert len(assets) >= 2
     for asset in assets:
         assert api.client.get(asset).status_code == 200, asset
+
+
+# ---------------------------------------------------------------- reason codes
+def test_managers_add_and_deactivate_reason_codes(api: Api, an_order: Any, box: Container) -> None:
+    listed = api.as_("cs").get("/api/v1/reason-codes").json()
+    assert [r["code"] for r in listed][:2] == ["no_reason_7d", "quality_issue"]
+    assert listed[0]["label_zh"] == "七天无理由退货"
+    before = snapshot(box)
+    _error(
+        api.as_("cs").client.put(
+            "/api/v1/reason-codes/size_wrong",
+            json={"label_zh": "尺码不合适", "label_en": "Wrong size"},
+            headers={"Authorization": f"Bearer {api.tokens['cs']}"},
+        ),
+        403,
+        "forbidden",
+    )
+    assert snapshot(box) == before
+    manager = {"Authorization": f"Bearer {api.tokens['manager']}"}
+    added = api.client.put(
+        "/api/v1/reason-codes/size_wrong",
+        json={"label_zh": "尺码不合适", "label_en": "Wrong size"},
+        headers=manager,
+    )
+    assert added.status_code == 200, added.text
+    assert added.json()["position"] == 8
+    body = request_body(reason="size_wrong")
+    assert api.post("/api/v1/refund-requests", json=body).status_code == 201
+    api.client.put(
+        "/api/v1/reason-codes/size_wrong",
+        headers=manager,
+        json={"label_zh": "尺码不合适", "label_en": "Wrong size", "active": False},
+    )
+    refused = api.post("/api/v1/refund-requests", json=body)
+    assert refused.status_code == 422
+    assert "size_wrong" not in refused.json()["error"]["message"].split("one of")[1]
+    bad = api.client.put(
+        "/api/v1/reason-codes/Bad-Code", headers=manager, json={"label_zh": "x", "label_en": "x"}
+    )
+    _error(bad, 422, "invalid_input")

@@ -35,6 +35,8 @@ class Operation(StrEnum):
     UPSERT_ORDER = "upsert_order"
     READ_ORDER = "read_order"
     MANAGE_TOKENS = "manage_tokens"
+    READ_SETTINGS = "read_settings"
+    MANAGE_SETTINGS = "manage_settings"
 
 
 _CS = frozenset({Role.CS, Role.MANAGER})
@@ -57,6 +59,8 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Operation.UPSERT_ORDER: frozenset({Role.INTEGRATION}),
     Operation.READ_ORDER: STAFF_ROLES | {Role.CUSTOMER},
     Operation.MANAGE_TOKENS: frozenset(),
+    Operation.READ_SETTINGS: STAFF_ROLES,
+    Operation.MANAGE_SETTINGS: frozenset({Role.MANAGER}),
 }
 
 
