@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import http_pairs
+from bench import http_pairs, policy_suite, simulation_suite
 from bench.options import RunOptions
 from bench.rows import Row
 
@@ -29,6 +29,16 @@ SUITES: dict[str, Suite] = {
             "http",
             "REST API through real HTTP against bare endpoints of the same uvicorn process",
             http_pairs.run,
+        ),
+        Suite(
+            "policy",
+            "decisions/s of a compiled 25-rule policy against hand-written Python",
+            policy_suite.run,
+        ),
+        Suite(
+            "simulation",
+            "simulating a draft policy over 1,000,000 stored requests against the bare read",
+            simulation_suite.run,
         ),
     )
 }

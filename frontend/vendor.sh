@@ -5,6 +5,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 out="$here/../src/refundflow/entrypoints/web/static/vendor"
 cd "$here"
 npm install --no-audit --no-fund --silent
-rm -rf "$out" && mkdir -p "$out/swagger-ui"
+rm -rf "$out" && mkdir -p "$out/swagger-ui" "$out/pico"
 cp node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,LICENSE} "$out/swagger-ui/"
+cp node_modules/@picocss/pico/css/pico.min.css node_modules/@picocss/pico/LICENSE.md "$out/pico/"
 echo "vendored into $out"

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from refundflow.adapters.db.engine import make_engine
-from refundflow.adapters.db.migrate import upgrade
 from refundflow.adapters.db.schema import metadata
-from refundflow.entrypoints.bootstrap import Container, bootstrap
+from refundflow.entrypoints.bootstrap import Container, bootstrap, migrate
 from refundflow.entrypoints.settings import Settings
 from refundflow.services.auth import issue_token
 from refundflow.services.clock import ManualClock
@@ -40,6 +38,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         pgserver.PgServer(os.environ[pgserver.SHARED_ENV]).drop_run_databases(pgserver.run_prefix())
 
 
+def _migrate(url: str) -> None:
+    """Schema at head and the default policy published, as `refundflow migrate` leaves it."""
+    box = bootstrap(Settings(database_url=url, environment="test"), clock=lambda: START)
+    try:
+        migrate(box)
+    finally:
+        box.close()
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
@@ -48,9 +55,7 @@ def _worker() -> str:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    _migrate(f"sqlite:///{path}")  # closing the last connection checkpoints the WAL
     assert not path.with_name(path.name + "-wal").exists()
     return path
 
@@ -63,9 +68,7 @@ def pg_server() -> pgserver.PgServer:
 @pytest.fixture(scope="session")
 def pg_template(pg_server: pgserver.PgServer) -> str:
     name = f"{pgserver.run_prefix()}tmpl_{_worker()}"
-    engine = make_engine(pg_server.create_database(name))
-    upgrade(engine)
-    engine.dispose()
+    _migrate(pg_server.create_database(name))
     return name
 
 
@@ -131,3 +134,25 @@ def snapshot(box: Container) -> dict[str, list[tuple[object, ...]]]:
             result = conn.execute(text(f"SELECT {', '.join(columns)} FROM {table.name}"))
             rows[table.name] = sorted((tuple(r) for r in result), key=repr)
     return rows
+
+
+REVIEW_EVERYTHING = {
+    "rules": [{"id": "all", "name": "全部人工审核", "conditions": [], "outcome": "review"}]
+}
+
+
+def publish(box: Container, document: dict[str, object]) -> int:
+    """Publish ``document`` as the next policy version, through the use cases."""
+    from refundflow.domain.actors import Actor, ActorKind
+    from refundflow.domain.permissions import Role
+    from refundflow.services.policies import publish_draft, put_draft
+
+    manager = Actor(ActorKind.STAFF, Role.MANAGER, "manager-1", "manager")
+    put_draft(box.uows, manager, {k: v for k, v in document.items() if k != "version"})
+    return int(publish_draft(box.uows, manager)["version"])
+
+
+@pytest.fixture
+def manual_review(box: Container) -> int:
+    """A published policy that sends every new request to review (lifecycle tests)."""
+    return publish(box, REVIEW_EVERYTHING)

@@ -14,6 +14,11 @@ from tests.conftest import snapshot
 from tests.integration.api import Api, order_body, request_body
 
 
+@pytest.fixture(autouse=True)
+def _everything_to_review(manual_review: int) -> None:
+    """These tests drive the lifecycle by hand: no request is decided by the policy."""
+
+
 def _error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()
@@ -95,8 +100,9 @@ def test_a_return_goes_from_request_to_money_back(api: Api, an_order: Any) -> No
     assert final["return_shipment"] == {"carrier": "顺丰速运", "tracking_no": "SF1234567890"}
     assert final["allowed_actions"] == []
     timeline = final["timeline"]
-    assert [e["action"] for e in timeline] == ["submit"] + [s[1] for s in steps]
-    assert [e["actor"]["role"] for e in timeline] == ["cs"] + [s[0] for s in steps]
+    assert [e["action"] for e in timeline] == ["submit", "decide"] + [s[1] for s in steps]
+    assert [e["actor"]["role"] for e in timeline] == ["cs", "system"] + [s[0] for s in steps]
+    assert timeline[1]["actor"]["kind"] == "policy"
     assert all(e["from_status"] == p["to_status"] for p, e in itertools.pairwise(timeline))
     assert api.get("/api/v1/orders/TM-1001").json()["refundable"]["amount"] == "940.00"
 

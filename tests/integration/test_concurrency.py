@@ -25,6 +25,19 @@ CALLERS = 20
 SERVERS = 4
 
 
+def UpsertOrderFor(order_no: str, *, quantity: int) -> orders.UpsertOrder:
+    """An order of ``quantity`` units of SKU-X at 100.00, paid, not shipped."""
+    return orders.UpsertOrder(
+        order_no=order_no,
+        channel="own_site",
+        currency="CNY",
+        customer=orders.CustomerInput("王芳", None, f"137{abs(hash(order_no)) % 10**8:08d}"),
+        lines=[orders.LineInput("SKU-X", "跑步鞋", quantity, "100.00", "shoes")],
+        payments=[orders.PaymentInput("wechat_pay", f"{100 * quantity}.00", f"WX-{order_no}")],
+        placed_at=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+
+
 @pytest.fixture
 def one_unit_order(box: Container) -> str:
     orders.upsert_order(

@@ -51,3 +51,16 @@ def test_postgresql_migrates_up_down_and_up_again(pg_server: PgServer) -> None:
         engine.dispose()
     finally:
         pg_server.drop_database(name)
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from refundflow.adapters.db.schema import metadata
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine.dispose()
+    assert differences == []

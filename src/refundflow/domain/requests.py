@@ -14,6 +14,7 @@ from typing import Any
 
 from refundflow.domain.actors import Actor
 from refundflow.domain.balances import Pricing
+from refundflow.domain.decisions import Decision
 from refundflow.domain.errors import IllegalTransitionError, InvalidInputError
 from refundflow.domain.events import (
     DomainEvent,
@@ -41,6 +42,8 @@ class IntakeChannel(StrEnum):
 
 
 SUBMIT = "submit"
+DECIDE = "decide"
+LANGUAGES = ("zh-CN", "en")
 
 
 def request_number(request_id: int, local_day: date) -> str:
@@ -120,6 +123,16 @@ class RefundRequest:
     appealed: bool = False
     return_carrier: str | None = None
     return_tracking_no: str | None = None
+    language: str = "zh-CN"
+    categories: tuple[str, ...] = ()
+    skus: tuple[str, ...] = ()
+    decision: Decision | None = None
+    priority: str = "normal"
+    fast_track: bool = False
+    queue: str | None = None
+    auto_execute: bool = False
+    approved_at: datetime | None = None
+    refunded_at: datetime | None = None
     new_timeline: list[TimelineEvent] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
 
@@ -140,8 +153,13 @@ class RefundRequest:
         intake_channel: IntakeChannel,
         actor: Actor,
         at: datetime,
+        language: str = "zh-CN",
     ) -> RefundRequest:
         assert order.id is not None and order.customer.id is not None
+        if language not in LANGUAGES:
+            raise InvalidInputError(
+                f"language must be one of {', '.join(LANGUAGES)}", details={"field": "language"}
+            )
         request = cls(
             id=request_id,
             number=number,
@@ -164,6 +182,9 @@ class RefundRequest:
             status=Status.PENDING_REVIEW,
             created_at=at,
             updated_at=at,
+            language=language,
+            categories=tuple(sorted({p.line.category for p in pricing.lines})),
+            skus=tuple(sorted({p.line.sku for p in pricing.lines})),
         )
         request.new_timeline.append(
             TimelineEvent(at, actor, SUBMIT, None, Status.PENDING_REVIEW, None)
@@ -264,6 +285,7 @@ class RefundRequest:
         amount: Money | None = None,
         requires_return: bool | None = None,
         reason: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         """Approve; the goods come back first unless the request is refund-only or
         the approver waives the return (a returnless refund)."""
@@ -296,6 +318,7 @@ class RefundRequest:
             )
         self.amount_approved = amount if amount is not None else self.amount_requested
         self.requires_return = requires_return
+        self.approved_at = at
         target = Status.AWAITING_RETURN if requires_return else Status.REFUND_PENDING
         self._move(
             Action.APPROVE,
@@ -305,12 +328,25 @@ class RefundRequest:
             _text(reason, "reason", required=False),
             amount_approved=self.amount_approved.text(),
             requires_return=requires_return,
+            **(extra or {}),
         )
 
-    def reject(self, actor: Actor, at: datetime, *, reason: str | None) -> None:
+    def reject(
+        self,
+        actor: Actor,
+        at: datetime,
+        *,
+        reason: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self._check(Action.REJECT)
         self._move(
-            Action.REJECT, Status.REJECTED, actor, at, _text(reason, "reason", required=True)
+            Action.REJECT,
+            Status.REJECTED,
+            actor,
+            at,
+            _text(reason, "reason", required=True),
+            **(extra or {}),
         )
 
     def cancel(self, actor: Actor, at: datetime, *, reason: str | None = None) -> None:
@@ -368,6 +404,7 @@ class RefundRequest:
     def mark_refunded(self, actor: Actor, at: datetime, *, reference: str | None = None) -> None:
         self._check(Action.MARK_REFUNDED)
         self.amount_refunded = self.amount_approved or self.amount_requested
+        self.refunded_at = at
         self._move(
             Action.MARK_REFUNDED,
             Status.REFUNDED,
@@ -415,6 +452,46 @@ class RefundRequest:
         self._move(
             Action.APPEAL, Status.PENDING_REVIEW, actor, at, _text(reason, "reason", required=True)
         )
+
+    def apply_decision(self, decision: Decision, at: datetime) -> None:
+        """The policy's decision on a new request: approve or reject through the lifecycle,
+        or leave it for review with its queue and priority; either way the timeline says
+        which policy version and rule decided, and why."""
+        if self.status is not Status.PENDING_REVIEW:
+            raise IllegalTransitionError(
+                "only a request waiting for review can be decided",
+                details={"status": self.status.value},
+            )
+        self.decision = decision
+        self.fast_track = decision.fast_track
+        self.priority = "high" if decision.fast_track else decision.priority
+        self.queue = decision.queue
+        actor = Actor.policy(decision.policy_version or 0)
+        reason = decision.explanation(self.language).customer
+        data = {
+            "policy_version": decision.policy_version,
+            "rule": decision.rule,
+            "rule_number": decision.rule_number,
+        }
+        if decision.outcome == "approve":
+            self.auto_execute = decision.auto_execute
+            # An exchange always needs the goods back, whatever the rule says.
+            requires_return = decision.requires_return if self.moves_money else True
+            self.approve(actor, at, requires_return=requires_return, reason=reason, extra=data)
+        elif decision.outcome == "reject":
+            self.reject(actor, at, reason=reason, extra=data)
+        else:
+            self.new_timeline.append(
+                TimelineEvent(
+                    at,
+                    actor,
+                    DECIDE,
+                    self.status,
+                    self.status,
+                    reason,
+                    {**data, "outcome": "review"},
+                )
+            )
 
     def pull_events(self) -> tuple[list[TimelineEvent], list[DomainEvent]]:
         timeline, events = self.new_timeline, self.events

@@ -45,3 +45,13 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Container:
         SqlUnitOfWorkFactory(engine, clock=clock, tz=settings.tz),
         WalCheckpointer(path).start() if path else None,
     )
+
+
+def migrate(box: Container) -> None:
+    """Bring the schema to head and publish the default policy on a fresh install."""
+    from refundflow.adapters.db.migrate import upgrade
+    from refundflow.policy.defaults import DEFAULT_POLICY
+    from refundflow.services.policies import ensure_published
+
+    upgrade(box.engine)
+    ensure_published(box.uows, DEFAULT_POLICY, box.uows.clock())

@@ -51,9 +51,9 @@ def _fail(exc: RefundflowError) -> typer.Exit:
 
 
 def _migrate(box: Container) -> None:
-    from refundflow.adapters.db.migrate import upgrade
+    from refundflow.entrypoints.bootstrap import migrate as migrate_database
 
-    upgrade(box.engine)
+    migrate_database(box)
 
 
 @app.command()

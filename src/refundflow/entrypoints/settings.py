@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(
         30.0, ge=0, le=60, description="how long a token check is cached (revocation delay)"
     )
+    minutes_per_review: int = Field(
+        15, ge=1, le=600, description="staff minutes one manual review takes (simulations)"
+    )
+    shop_name: str = Field("refundflow", description="shown on the customer pages")
     worker_poll_seconds: float = Field(0.5, gt=0, description="idle wait between outbox polls")
 
     @field_validator("timezone")

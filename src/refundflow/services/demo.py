@@ -298,7 +298,7 @@ def _request_for(
         return None
     reason = str(_pick(rng, REASONS_BY_TYPE[request_type]))
     line = rng.choice(order.lines)
-    customer = Actor(ActorKind.CUSTOMER, Role.CUSTOMER, order.customer.phone, order.customer.name)
+    customer = Actor(ActorKind.CUSTOMER, Role.CUSTOMER, None, order.customer.name)
     clock.set(at)
     intake_channel = str(_pick(rng, [("portal", 6), ("hotline", 2), ("chat", 2), ("api", 1)]))
     submitter = customer if intake_channel == "portal" else CS
@@ -322,67 +322,96 @@ def _request_for(
     except ConflictError:
         return None
     ref = str(submitted.view["id"])
-    status = Status.PENDING_REVIEW
-
-    def step(action: Action, actor: Actor, hours: tuple[int, int], **data: Any) -> bool:
-        nonlocal at, status
-        next_at = at + timedelta(minutes=rng.randrange(hours[0] * 60, hours[1] * 60 + 1))
+    status = Status(submitted.view["status"])
+    customer_acts = {Action.CANCEL, Action.RETURN_SHIPMENT, Action.APPEAL}
+    staff_for = {
+        Action.APPROVE: CS,
+        Action.REJECT: CS,
+        Action.RECEIVE: WAREHOUSE,
+        Action.INSPECT: WAREHOUSE,
+        Action.SHIP_REPLACEMENT: WAREHOUSE,
+        Action.EXECUTE: FINANCE,
+        Action.MARK_REFUNDED: FINANCE,
+        Action.MARK_FAILED: FINANCE,
+    }
+    hours = {
+        Action.APPROVE: (1, 30),
+        Action.REJECT: (1, 30),
+        Action.CANCEL: (0, 24),
+        Action.RETURN_SHIPMENT: (2, 48),
+        Action.RECEIVE: (24, 96),
+        Action.INSPECT: (1, 24),
+        Action.SHIP_REPLACEMENT: (4, 48),
+        Action.EXECUTE: (1, 24),
+        Action.MARK_REFUNDED: (0, 3),
+        Action.MARK_FAILED: (0, 2),
+        Action.APPEAL: (1, 30),
+    }
+    data: dict[Action, dict[str, Any]] = {
+        Action.REJECT: {"reason": "商品已使用，影响二次销售"},
+        Action.CANCEL: {"reason": "已和商家协商解决"},
+        Action.RECEIVE: {"note": "已签收"},
+        Action.INSPECT: {"result": "pass", "note": "外观完好，可二次销售"},
+        Action.MARK_FAILED: {"reason": "银行卡状态异常，退款被退回"},
+        Action.APPEAL: {"reason": "商品确实有问题，请再看看"},
+    }
+    appeal = target is Status.PENDING_REVIEW and rng.random() < 0.2
+    shipped = False
+    for _ in range(12):
+        action = _next_action(status, target, appeal, shipped)
+        if action is None:
+            break
+        if action is Action.APPEAL:
+            appeal = False
+        low, high = hours[action]
+        next_at = at + timedelta(minutes=rng.randrange(low * 60, high * 60 + 1))
         if next_at >= end:
-            return False
+            break
         at = next_at
         clock.set(at)
-        view = actions.perform(uows, ref, action, actor, actions.ActionInput(**data))
+        payload = dict(data.get(action, {}))
+        if action is Action.RETURN_SHIPMENT:
+            payload = {
+                "carrier": rng.choice(CARRIERS),
+                "tracking_no": f"SF{rng.randrange(10**12):012d}",
+            }
+        elif action is Action.SHIP_REPLACEMENT:
+            payload = {
+                "carrier": rng.choice(CARRIERS),
+                "tracking_no": f"YT{rng.randrange(10**12):012d}",
+            }
+        elif action is Action.MARK_REFUNDED:
+            payload = {"reference": f"RFD{rng.randrange(10**10):010d}"}
+        actor = customer if action in customer_acts else staff_for[action]
+        view = actions.perform(uows, ref, action, actor, actions.ActionInput(**payload))
         status = Status(view["status"])
-        return True
-
-    def reached() -> bool:
-        return status is target
-
-    if target is Status.PENDING_REVIEW:
-        if rng.random() < 0.2 and step(Action.REJECT, CS, (1, 20), reason="超出七天无理由退货期限"):
-            step(Action.APPEAL, customer, (1, 30), reason="商品确实有问题，请再看看")
-        return status
-    if target is Status.REJECTED:
-        step(Action.REJECT, CS, (1, 30), reason="商品已使用，影响二次销售")
-        return status
-    if target is Status.CANCELLED:
-        if rng.random() < 0.5:
-            step(Action.CANCEL, customer, (0, 12), reason="不想退了")
-        elif step(Action.APPROVE, CS, (1, 24)):
-            step(Action.CANCEL, customer, (1, 48), reason="已和商家协商解决")
-        return status
-    if not step(Action.APPROVE, CS, (1, 30)) or reached():
-        return status
-    if status is Status.AWAITING_RETURN:
-        tracking = f"SF{rng.randrange(10**12):012d}"
-        if not step(
-            Action.RETURN_SHIPMENT,
-            customer,
-            (2, 48),
-            carrier=rng.choice(CARRIERS),
-            tracking_no=tracking,
-        ):
-            return status
-        if reached() or not step(Action.RECEIVE, WAREHOUSE, (24, 96), note="已签收") or reached():
-            return status
-        if (
-            not step(Action.INSPECT, WAREHOUSE, (1, 24), result="pass", note="外观完好，可二次销售")
-            or reached()
-        ):
-            return status
-    if status is Status.EXCHANGE_PENDING:
-        step(
-            Action.SHIP_REPLACEMENT,
-            WAREHOUSE,
-            (4, 48),
-            carrier=rng.choice(CARRIERS),
-            tracking_no=f"YT{rng.randrange(10**12):012d}",
-        )
-        return status
-    if not step(Action.EXECUTE, FINANCE, (1, 24)) or reached():
-        return status
-    if target is Status.REFUND_FAILED:
-        step(Action.MARK_FAILED, FINANCE, (0, 2), reason="银行卡状态异常，退款被退回")
-        return status
-    step(Action.MARK_REFUNDED, FINANCE, (0, 3), reference=f"RFD{rng.randrange(10**10):010d}")
+        shipped = view["return_shipment"] is not None
     return status
+
+
+def _next_action(status: Status, target: Status, appeal: bool, shipped: bool) -> Action | None:
+    """The next step from ``status`` towards ``target`` (None: stop here). Where the policy
+    already took the request past the target's branch, it goes on to the natural end."""
+    if status is target and not (appeal and status is Status.PENDING_REVIEW):
+        return None
+    if status is Status.PENDING_REVIEW:
+        if appeal or target is Status.REJECTED:
+            return Action.REJECT
+        return Action.CANCEL if target is Status.CANCELLED else Action.APPROVE
+    if status is Status.REJECTED:
+        return Action.APPEAL if appeal else None
+    if target is Status.CANCELLED and status in (Status.AWAITING_RETURN, Status.REFUND_PENDING):
+        return Action.CANCEL
+    if status is Status.AWAITING_RETURN:
+        if not shipped:
+            return Action.RETURN_SHIPMENT
+        return None if target is Status.AWAITING_RETURN else Action.RECEIVE
+    moves = {
+        Status.RECEIVED: Action.INSPECT,
+        Status.REFUND_PENDING: Action.EXECUTE,
+        Status.EXCHANGE_PENDING: Action.SHIP_REPLACEMENT,
+        Status.REFUNDING: Action.MARK_FAILED
+        if target is Status.REFUND_FAILED
+        else Action.MARK_REFUNDED,
+    }
+    return moves.get(status)

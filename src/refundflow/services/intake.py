@@ -19,6 +19,7 @@ from refundflow.domain.lifecycle import RequestType
 from refundflow.domain.permissions import Operation, may
 from refundflow.domain.requests import IntakeChannel, RefundRequest, RefundRoute, request_number
 from refundflow.services.parsing import parse_enum, parse_quantity, parse_text
+from refundflow.services.policies import decide
 from refundflow.services.unit_of_work import UnitOfWorkFactory
 from refundflow.services.views import store_request
 
@@ -33,6 +34,7 @@ class SubmitRefundRequest:
     include_shipping: bool = False
     refund_route: str = "original"
     intake_channel: str = "api"
+    language: str = "zh-CN"
 
     def fingerprint(self) -> str:
         canonical = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
@@ -118,7 +120,9 @@ def submit_refund_request(
             intake_channel=channel,
             actor=actor,
             at=now,
+            language=cmd.language,
         )
+        request.apply_decision(decide(uow, request, order), now)
         view = store_request(uow, request, new=True)
         if idempotency_key is not None:
             uow.idempotency.complete(

@@ -8,6 +8,7 @@ refused action changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from types import TracebackType
@@ -21,6 +22,7 @@ from refundflow.domain.reasons import ReasonCode
 from refundflow.domain.requests import RefundRequest, TimelineEvent
 
 if TYPE_CHECKING:
+    from refundflow.policy.history import CustomerHistory
     from refundflow.services.outbox import OutboxMessage
 
 
@@ -31,6 +33,19 @@ class StoredResponse:
     fingerprint: str
     status_code: int | None
     body: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    version: int
+    status: str
+    document: dict[str, Any]
+    digest: str
+    created_by: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    published_by: str | None
+    published_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,9 @@ class RequestsRepository(Protocol):
 
     def for_order(self, order_id: int) -> list[RefundRequest]: ...
 
+    def customer_history(self, customer_id: int, *, exclude_id: int) -> CustomerHistory:
+        """The customer's orders and other requests, for the policy's history facts."""
+
 
 class IdempotencyRepository(Protocol):
     def claim(self, scope: str, key: str, fingerprint: str, at: datetime) -> StoredResponse | None:
@@ -149,6 +167,47 @@ class OutboxRepository(Protocol):
     def failed(self, message_id: int, error: str, retry_at: datetime) -> None: ...
 
 
+class PoliciesRepository(Protocol):
+    def published(self) -> tuple[int, str] | None:
+        """The published version and the digest of its document."""
+
+    def published_version(self) -> int | None: ...
+
+    def get(self, version: int) -> StoredPolicy | None: ...
+
+    def latest(self, status: str) -> StoredPolicy | None: ...
+
+    def all(self) -> list[StoredPolicy]: ...
+
+    def next_version(self) -> int: ...
+
+    def lock(self) -> None:
+        """Serialise writers of policies for the rest of the transaction."""
+
+    def add_draft(self, version: int, document: dict[str, Any], by: str, at: datetime) -> None: ...
+
+    def update_draft(
+        self, version: int, document: dict[str, Any], by: str, at: datetime
+    ) -> None: ...
+
+    def publish(self, version: int, by: str, at: datetime) -> None:
+        """Make ``version`` the published one and archive the one before."""
+
+    def category_labels(self) -> dict[str, tuple[str, str]]:
+        """Category code → (zh-CN label, en label)."""
+
+
+class HistoryRepository(Protocol):
+    """Stored history in one ordered pass (adapters/db/history_repo.py gives the columns)."""
+
+    def requests_before(self, before: datetime) -> Iterator[tuple[Any, ...]]: ...
+
+    def orders_before(self, before: datetime) -> Iterator[tuple[Any, ...]]: ...
+
+    def naive_time(self, value: Any) -> datetime | None:
+        """A stored time as a naive UTC datetime (the pass compares naive times)."""
+
+
 class UnitOfWork(Protocol):
     @property
     def orders(self) -> OrdersRepository: ...
@@ -167,6 +226,12 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def policies(self) -> PoliciesRepository: ...
+
+    @property
+    def history(self) -> HistoryRepository: ...
 
     @property
     def tz(self) -> tzinfo: ...

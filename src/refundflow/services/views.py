@@ -103,6 +103,10 @@ def request_view(request: RefundRequest, timeline: list[TimelineEvent] | None) -
         "intake_channel": request.intake_channel.value,
         "requires_return": request.requires_return,
         "appealed": request.appealed,
+        "language": request.language,
+        "priority": request.priority,
+        "fast_track": request.fast_track,
+        "decision": request.decision.as_dict(request.language) if request.decision else None,
         "return_shipment": (
             {"carrier": request.return_carrier, "tracking_no": request.return_tracking_no}
             if request.return_tracking_no

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from refundflow.adapters.db.sql import Sql
+from refundflow.adapters.db.sql import SEP, Sql
 from refundflow.domain.balances import Holds, LineHold
 from refundflow.domain.money import Money
 from refundflow.domain.orders import Customer, Order, OrderLine, Payment, PaymentMethod, Tier
@@ -163,6 +163,8 @@ class SqlOrdersRepository:
             "currency": order.currency,
             "customer_id": order.customer.id,
             "shipping": order.shipping_fee.minor,
+            "total": order.total.minor,
+            "methods": SEP.join(sorted({p.method.value for p in order.payments})),
             "placed_at": ts(order.placed_at),
             "paid_at": ts(order.paid_at),
             "shipped_at": ts(order.shipped_at),
@@ -175,9 +177,10 @@ class SqlOrdersRepository:
         self._save_customer(order.customer, order)
         order.id = self.sql.scalar(
             "INSERT INTO orders (order_no, channel, currency, customer_id, shipping_fee_minor, "
-            "placed_at, paid_at, shipped_at, delivered_at, created_at, updated_at) VALUES "
-            "(:order_no, :channel, :currency, :customer_id, :shipping, :placed_at, :paid_at, "
-            ":shipped_at, :delivered_at, :created_at, :updated_at) RETURNING id",
+            "total_minor, payment_methods, placed_at, paid_at, shipped_at, delivered_at, "
+            "created_at, updated_at) VALUES (:order_no, :channel, :currency, :customer_id, "
+            ":shipping, :total, :methods, :placed_at, :paid_at, :shipped_at, :delivered_at, "
+            ":created_at, :updated_at) RETURNING id",
             self._order_params(order),
         )
         for line in order.lines:
@@ -220,6 +223,7 @@ class SqlOrdersRepository:
         self._save_customer(order.customer, order)
         sql.run(
             "UPDATE orders SET channel = :channel, shipping_fee_minor = :shipping, "
+            "total_minor = :total, payment_methods = :methods, "
             "placed_at = :placed_at, paid_at = :paid_at, shipped_at = :shipped_at, "
             "delivered_at = :delivered_at, updated_at = :updated_at WHERE id = :id",
             {**self._order_params(order), "id": order.id},

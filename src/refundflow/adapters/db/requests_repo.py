@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from refundflow.adapters.db.sql import Sql
+from refundflow.adapters.db.sql import SEP, Sql
 from refundflow.domain.actors import Actor, ActorKind
+from refundflow.domain.decisions import Decision
 from refundflow.domain.events import DomainEvent
 from refundflow.domain.lifecycle import RequestType, Status
 from refundflow.domain.money import Money
@@ -20,6 +22,7 @@ from refundflow.domain.requests import (
     TimelineEvent,
     request_id_of,
 )
+from refundflow.policy.history import CustomerHistory, PastRequest
 from refundflow.services.unit_of_work import RequestFilter
 
 _COLUMNS = (
@@ -27,8 +30,14 @@ _COLUMNS = (
     "shipping_minor, refund_route, intake_channel, currency, amount_requested_minor, "
     "amount_approved_minor, amount_refunded_minor, status, requires_return, goods_received, "
     "appealed, return_carrier, return_tracking_no, created_at, updated_at, "
-    "(SELECT order_no FROM orders WHERE orders.id = refund_requests.order_id)"
+    "(SELECT order_no FROM orders WHERE orders.id = refund_requests.order_id), "
+    "language, categories, skus, decision, priority, fast_track, queue, auto_execute, "
+    "approved_at, refunded_at"
 )
+
+
+def _decimal(minor: int | None, currency: str) -> Decimal:
+    return Money.from_minor(minor, currency).amount if minor is not None else Decimal(0)
 
 
 def _money(minor: int | None, currency: str) -> Money | None:
@@ -78,6 +87,16 @@ class SqlRequestsRepository:
             return_tracking_no=row[20],
             created_at=created_at,
             updated_at=updated_at,
+            language=row[24],
+            categories=tuple(row[25].split(SEP)) if row[25] else (),
+            skus=tuple(row[26].split(SEP)) if row[26] else (),
+            decision=Decision.from_dict(orjson.loads(row[27])) if row[27] else None,
+            priority=row[28],
+            fast_track=bool(row[29]),
+            queue=row[30],
+            auto_execute=bool(row[31]),
+            approved_at=dt(row[32]),
+            refunded_at=dt(row[33]),
         )
 
     def _lines(
@@ -175,6 +194,39 @@ class SqlRequestsRepository:
         lines = self._lines([r[0] for r in rows], {r[0]: r[11] for r in rows})
         return [self._request(r, lines[r[0]]) for r in rows]
 
+    def customer_history(self, customer_id: int, *, exclude_id: int) -> CustomerHistory:
+        sql = self.sql
+        dt = sql.dt
+        placed = [
+            placed_at
+            for (value,) in sql.all(
+                "SELECT placed_at FROM orders WHERE customer_id = :c", {"c": customer_id}
+            )
+            if (placed_at := dt(value)) is not None
+        ]
+        past = []
+        for row in sql.all(
+            "SELECT created_at, status, order_id, approved_at, decision_outcome, currency, "
+            "amount_approved_minor, refunded_at, amount_refunded_minor FROM refund_requests "
+            "WHERE customer_id = :c AND id <> :me",
+            {"c": customer_id, "me": exclude_id},
+        ):
+            created_at = dt(row[0])
+            assert created_at is not None
+            past.append(
+                PastRequest(
+                    created_at=created_at,
+                    status=row[1],
+                    order_id=row[2],
+                    approved_at=dt(row[3]),
+                    approved_by_policy=row[4] == "approve",
+                    amount_approved=_decimal(row[6], row[5]),
+                    refunded_at=dt(row[7]),
+                    amount_refunded=_decimal(row[8], row[5]),
+                )
+            )
+        return CustomerHistory.of(placed, past)
+
     def for_order(self, order_id: int) -> list[RefundRequest]:
         return self.search(RequestFilter(order_id=order_id), before_id=None, limit=10_000)
 
@@ -191,6 +243,25 @@ class SqlRequestsRepository:
             "carrier": request.return_carrier,
             "tracking": request.return_tracking_no,
             "updated_at": self.sql.ts(request.updated_at),
+            "priority": request.priority,
+            "fast_track": request.fast_track,
+            "queue": request.queue,
+            "auto_execute": request.auto_execute,
+            "approved_at": self.sql.ts(request.approved_at),
+            "refunded_at": self.sql.ts(request.refunded_at),
+            **self._decision(request),
+        }
+
+    @staticmethod
+    def _decision(request: RefundRequest) -> dict[str, Any]:
+        decision = request.decision
+        if decision is None:
+            return {"d_outcome": None, "d_rule": None, "d_version": None, "decision": None}
+        return {
+            "d_outcome": decision.outcome,
+            "d_rule": decision.rule,
+            "d_version": decision.policy_version,
+            "decision": orjson.dumps(decision.as_dict(request.language)).decode(),
         }
 
     def document(self, request_id: int | None = None, number: str | None = None) -> bytes | None:
@@ -230,11 +301,15 @@ class SqlRequestsRepository:
             "description, include_shipping, shipping_minor, refund_route, intake_channel, "
             "currency, amount_requested_minor, amount_approved_minor, amount_refunded_minor, "
             "status, requires_return, goods_received, appealed, return_carrier, "
-            "return_tracking_no, created_by, created_at, updated_at) VALUES (:id, :number, "
+            "return_tracking_no, created_by, created_at, updated_at, language, categories, skus, "
+            "decision_outcome, decision_rule, decision_policy_version, decision, priority, "
+            "fast_track, queue, auto_execute, approved_at, refunded_at) VALUES (:id, :number, "
             ":order_id, :customer_id, :type, :reason, :description, :include_shipping, "
             ":shipping, :route, :channel, :currency, :requested, :approved, :refunded, :status, "
             ":requires_return, :goods_received, :appealed, :carrier, :tracking, :created_by, "
-            ":created_at, :updated_at)",
+            ":created_at, :updated_at, :language, :categories, :skus, :d_outcome, :d_rule, "
+            ":d_version, :decision, :priority, :fast_track, :queue, :auto_execute, :approved_at, "
+            ":refunded_at)",
             {
                 **self._fields(request),
                 "number": request.number,
@@ -251,6 +326,9 @@ class SqlRequestsRepository:
                 "requested": request.amount_requested.minor,
                 "created_by": created_by,
                 "created_at": sql.ts(request.created_at),
+                "language": request.language,
+                "categories": SEP.join(request.categories),
+                "skus": SEP.join(request.skus),
             },
         )
         sql.many(
@@ -277,7 +355,11 @@ class SqlRequestsRepository:
             "amount_refunded_minor = :refunded, status = :status, "
             "requires_return = :requires_return, goods_received = :goods_received, "
             "appealed = :appealed, return_carrier = :carrier, return_tracking_no = :tracking, "
-            "updated_at = :updated_at WHERE id = :id",
+            "updated_at = :updated_at, priority = :priority, fast_track = :fast_track, "
+            "queue = :queue, auto_execute = :auto_execute, approved_at = :approved_at, "
+            "refunded_at = :refunded_at, decision_outcome = :d_outcome, "
+            "decision_rule = :d_rule, decision_policy_version = :d_version, "
+            "decision = :decision WHERE id = :id",
             self._fields(request),
         )
         self._store_document(request, view, new=False)

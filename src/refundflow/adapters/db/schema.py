@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -55,14 +56,18 @@ orders = Table(
     Column("order_no", String(64), nullable=False, unique=True),
     Column("channel", String(32), nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
     Column("shipping_fee_minor", BigInteger, nullable=False),
+    # Copies of what the lines and payments say, for the policy's facts read set-wise.
+    Column("total_minor", BigInteger, nullable=False, server_default="0"),
+    Column("payment_methods", String(200), nullable=False, server_default=""),
     _time("placed_at", nullable=False),
     _time("paid_at"),
     _time("shipped_at"),
     _time("delivered_at"),
     _time("created_at", nullable=False),
     _time("updated_at", nullable=False),
+    Index("ix_orders_customer_placed", "customer_id", "placed_at"),
 )
 
 order_lines = Table(
@@ -96,7 +101,7 @@ refund_requests = Table(
     # Unique because it embeds the id (domain.requests.request_number); looked up by its id.
     Column("number", String(32), nullable=False),
     Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
-    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
     Column("type", String(24), nullable=False),
     Column("reason", String(40), nullable=False),
     Column("description", Text, nullable=False),
@@ -115,9 +120,24 @@ refund_requests = Table(
     Column("return_carrier", String(64)),
     Column("return_tracking_no", String(64), index=True),
     Column("created_by", String(64)),
+    Column("language", String(8), nullable=False, server_default="zh-CN"),
+    # The request's lines' categories and skus (joined by \x1f) for set-wise policy facts.
+    Column("categories", String(500), nullable=False, server_default=""),
+    Column("skus", String(1000), nullable=False, server_default=""),
+    Column("decision_outcome", String(8)),
+    Column("decision_rule", String(64)),
+    Column("decision_policy_version", Integer),
+    Column("decision", Text),
+    Column("priority", String(8), nullable=False, server_default="normal"),
+    Column("fast_track", Boolean, nullable=False, server_default="0"),
+    Column("queue", String(32)),
+    Column("auto_execute", Boolean, nullable=False, server_default="0"),
+    _time("approved_at"),
+    _time("refunded_at"),
     _time("created_at", nullable=False),
     _time("updated_at", nullable=False),
     Index("ix_refund_requests_status_id", "status", "id"),
+    Index("ix_refund_requests_customer_created", "customer_id", "created_at"),
     Index("ix_refund_requests_created_at", "created_at"),
 )
 
@@ -211,6 +231,37 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("active", Boolean, nullable=False),
     _time("created_at", nullable=False),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(16), nullable=False),
+    Column("document", Text, nullable=False),
+    # SHA-256 of the document: the key of compiled policies cached in each process.
+    Column("digest", String(64), nullable=False),
+    Column("created_by", String(64)),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+    Column("published_by", String(64)),
+    _time("published_at"),
+    # At most one published version: publishing flips two rows in one transaction.
+    Index(
+        "uq_policies_published",
+        "status",
+        unique=True,
+        sqlite_where=text("status = 'published'"),
+        postgresql_where=text("status = 'published'"),
+    ),
+)
+
+category_labels = Table(
+    "category_labels",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("label_zh", String(100), nullable=False),
+    Column("label_en", String(100), nullable=False),
 )
 
 reason_codes = Table(

@@ -10,7 +10,7 @@ the two databases: times and booleans.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -18,6 +18,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 Params = Mapping[str, Any] | None
+
+# Joins the few lists kept in one text column (a request's categories, an order's payment
+# methods): a control character, never part of a code or a name.
+SEP = "\x1f"
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -72,6 +76,23 @@ class Sql:
 
     def run(self, query: str, params: Params = None) -> int:
         return self._conn.execute(self._q(query), params or {}).rowcount  # type: ignore[no-any-return]
+
+    def stream(
+        self, query: str, params: Params = None, *, size: int = 2000
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows one at a time, fetched ``size`` at a time (a server-side cursor on
+        PostgreSQL), so a pass over millions of rows holds only a batch in memory."""
+        if self.is_pg:
+            cursor = self._conn.cursor(name=f"stream_{id(query):x}")
+            cursor.itersize = size
+            cursor.execute(self._q(query), params or {})
+        else:
+            cursor = self._conn.execute(query, params or {})
+        try:
+            while batch := cursor.fetchmany(size):
+                yield from batch
+        finally:
+            cursor.close()
 
     def many(
         self, query: str, rows: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from refundflow.adapters.db.history_repo import SqlHistoryRepository
 from refundflow.adapters.db.misc_repos import (
     SqlCredentialsRepository,
     SqlIdempotencyRepository,
@@ -15,6 +16,7 @@ from refundflow.adapters.db.misc_repos import (
 )
 from refundflow.adapters.db.orders_repo import SqlOrdersRepository
 from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
+from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
 
@@ -33,6 +35,8 @@ class SqlUnitOfWork:
     credentials: SqlCredentialsRepository
     reasons: SqlReasonsRepository
     outbox: SqlOutboxRepository
+    policies: SqlPoliciesRepository
+    history: SqlHistoryRepository
 
     def __init__(self, engine: Engine, *, write: bool, clock: Clock, tz: tzinfo) -> None:
         self._engine = engine
@@ -56,6 +60,8 @@ class SqlUnitOfWork:
         self.credentials = SqlCredentialsRepository(sql)
         self.reasons = SqlReasonsRepository(sql)
         self.outbox = SqlOutboxRepository(sql)
+        self.policies = SqlPoliciesRepository(sql)
+        self.history = SqlHistoryRepository(sql)
         self._done = False
         return self
 

@@ -17,7 +17,14 @@ import refundflow
 from refundflow.entrypoints.bootstrap import Container, bootstrap
 from refundflow.entrypoints.settings import Settings
 from refundflow.entrypoints.web import errors
-from refundflow.entrypoints.web.routes import health, orders, reason_codes, refund_requests
+from refundflow.entrypoints.web.pages import policy as policy_page
+from refundflow.entrypoints.web.routes import (
+    health,
+    orders,
+    policies,
+    reason_codes,
+    refund_requests,
+)
 from refundflow.services.auth import TokenAuthenticator
 
 STATIC = Path(__file__).parent / "static"
@@ -55,6 +62,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(orders.router)
     app.include_router(refund_requests.router)
     app.include_router(reason_codes.router)
+    app.include_router(policies.router)
+    app.include_router(policy_page.router)
     _declare_bearer_auth(app)
     _serve_docs(app)
     return app

@@ -134,6 +134,9 @@ class RefundRequestCreate(Strict):
     include_shipping: bool = False
     refund_route: RefundRoute = RefundRoute.ORIGINAL
     intake_channel: IntakeChannel = IntakeChannel.API
+    language: Literal["zh-CN", "en"] = Field(
+        "zh-CN", description="the language of the customer's explanations and messages"
+    )
 
 
 class ActionBody(Strict):
@@ -181,6 +184,28 @@ class ReturnShipmentPublic(BaseModel):
     tracking_no: str | None
 
 
+class ExplanationPublic(BaseModel):
+    staff: str
+    customer: str
+
+
+class DecisionPublic(BaseModel):
+    outcome: Literal["approve", "reject", "review"]
+    rule: str | None = Field(description="the id of the rule that decided (None: no rule)")
+    rule_name: str | None
+    rule_number: int | None = Field(description="its 1-based position in the policy")
+    policy_version: int | None
+    explanation_staff: str = Field(description="why, for staff, in the request's language")
+    explanation_customer: str = Field(description="why, for the customer")
+    explanations: dict[str, ExplanationPublic] = Field(description="both languages")
+    requires_return: bool | None
+    auto_execute: bool
+    fast_track: bool
+    priority: Literal["normal", "high"]
+    queue: str | None
+    offer: dict[str, Any]
+
+
 class RefundRequestSummary(BaseModel):
     id: int
     number: str = Field(examples=["RF20261126-000123"])
@@ -201,6 +226,10 @@ class RefundRequestSummary(BaseModel):
     intake_channel: IntakeChannel
     requires_return: bool | None
     appealed: bool
+    language: Literal["zh-CN", "en"]
+    priority: Literal["normal", "high"]
+    fast_track: bool
+    decision: DecisionPublic | None
     return_shipment: ReturnShipmentPublic | None
     lines: list[RequestLinePublic]
     created_at: datetime

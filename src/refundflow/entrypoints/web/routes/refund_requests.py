@@ -62,6 +62,7 @@ async def create_refund_request(
         include_shipping=body.include_shipping,
         refund_route=body.refund_route.value,
         intake_channel=body.intake_channel.value,
+        language=body.language,
     )
     result = await run(
         caller.box,
