@@ -1,5 +1,5 @@
 """Simulating a draft policy over 1,000,000 stored requests, next to the bare reading of the
-same rows (the same two SQL queries, iterated into Python and thrown away).
+same rows (the same SQL query, iterated into Python and thrown away).
 
 Target (issue: automated review): the simulation takes at most twice the bare read, i.e. a
 rate ratio ≥ 0.5, with peak memory under 300 MB. Each side runs in its own fresh process,
@@ -25,14 +25,13 @@ ROUNDS = 3
 
 _BARE = """
 import json, sqlite3, sys, time
-from refundflow.adapters.db.history_repo import ORDERS_QUERY, REQUESTS_QUERY
+from refundflow.adapters.db.history_repo import REQUESTS_QUERY
 conn = sqlite3.connect(sys.argv[1])
 started = time.perf_counter()
 rows = 0
-for query in (REQUESTS_QUERY, ORDERS_QUERY):
-    cursor = conn.execute(query, {"before": "2100-01-01 00:00:00.000000"})
-    while batch := cursor.fetchmany(2000):
-        rows += len(batch)
+cursor = conn.execute(REQUESTS_QUERY, {"before": "2100-01-01 00:00:00.000000"})
+while batch := cursor.fetchmany(2000):
+    rows += len(batch)
 print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
 """
 

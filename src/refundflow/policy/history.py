@@ -19,7 +19,7 @@ and asks before adding each one, so it sees exactly what a live decision would h
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,6 +30,7 @@ DAY = timedelta(days=1)
 WINDOW_90 = timedelta(days=90)
 WINDOW_30 = timedelta(days=30)
 ZERO = Decimal(0)
+RATE_ZERO = Decimal("0.0000")
 RELEASED = ("cancelled", "rejected")
 
 
@@ -64,7 +65,29 @@ class CustomerHistory:
     ) -> CustomerHistory:
         return cls(sorted(orders_placed), list(requests), complaint_open)
 
-    def facts_at(self, at: datetime, tier: str, quota: Mapping[str, Decimal]) -> dict[str, object]:
+    def facts_at(
+        self,
+        at: datetime,
+        tier: str,
+        quota: Mapping[str, Decimal],
+        *,
+        orders: int | None = None,
+    ) -> dict[str, object]:
+        """The history facts as of ``at``; ``orders`` (placed by then) may be given by a
+        caller that counted them already, instead of ``orders_placed``."""
+        if orders is None:
+            orders = bisect_right(self.orders_placed, at)
+        if not self.requests:  # a customer's first request: nothing to count
+            full = quota.get(tier, ZERO)
+            return {
+                "customer_refunds_90d": 0,
+                "customer_refund_amount_90d": ZERO,
+                "customer_refund_rate": RATE_ZERO,
+                "customer_orders": orders,
+                "first_order": orders == 1,
+                "complaint_open": self.complaint_open,
+                "trust_quota_left": full if full > ZERO else ZERO,
+            }
         since_90 = at - WINDOW_90
         since_30 = at - WINDOW_30
         count_90 = 0
@@ -90,14 +113,13 @@ class CustomerHistory:
                 and since_30 < approved_at <= at
             ):
                 approved_30 += past.amount_approved
-        orders = bisect_right(self.orders_placed, at)
         left = quota.get(tier, ZERO) - approved_30
         return {
             "customer_refunds_90d": count_90,
             "customer_refund_amount_90d": refunded_90,
             "customer_refund_rate": (
                 Decimal(len(refunded_orders)) / Decimal(orders) if orders else ZERO
-            ).quantize(Decimal("0.0001")),
+            ).quantize(RATE_ZERO),
             "customer_orders": orders,
             "first_order": orders == 1,
             "complaint_open": self.complaint_open,
@@ -155,50 +177,25 @@ HISTORY_FACTS = frozenset(
         "trust_quota_left",
     }
 )
-
-Side = Callable[[RequestSide, OrderSide, str, datetime], object]
-_OWN: dict[str, Side] = {
-    "amount": lambda r, o, tier, at: r.amount,
-    "order_total": lambda r, o, tier, at: o.total,
-    "currency": lambda r, o, tier, at: r.currency,
-    "type": lambda r, o, tier, at: r.type,
-    "reason": lambda r, o, tier, at: r.reason,
-    "category": lambda r, o, tier, at: r.categories,
-    "sku": lambda r, o, tier, at: r.skus,
-    "channel": lambda r, o, tier, at: o.channel,
-    "intake_channel": lambda r, o, tier, at: r.intake_channel,
-    "payment_method": lambda r, o, tier, at: o.payment_methods,
-    "order_status": lambda r, o, tier, at: order_status_at(o, at),
-    "days_since_delivery": lambda r, o, tier, at: days_since(o.delivered_at, at),
-    "days_since_payment": lambda r, o, tier, at: days_since(o.paid_at, at),
-    "customer_tier": lambda r, o, tier, at: tier,
-}
-ALL_FACTS: tuple[str, ...] = (*_OWN, *sorted(HISTORY_FACTS))
+# Own facts that take a computation (the others are the request's and order's values).
+TIMED_FACTS = frozenset({"order_status", "days_since_delivery", "days_since_payment"})
 
 
 @dataclass(frozen=True, slots=True)
 class FactPlan:
-    """Which facts to compute: the request's own (each by its function) and whether the
-    customer's history is needed at all."""
+    """Which facts a policy reads: whether the order's timeline and the customer's history
+    have to be worked out at all (a simulation computes no more than it needs)."""
 
-    own: tuple[tuple[str, Side], ...]
-    history: tuple[str, ...]
+    timed: bool = True
+    history: bool = True
 
     @classmethod
     def of(cls, names: Iterable[str]) -> FactPlan:
-        wanted = tuple(dict.fromkeys(names))
-        return cls(
-            tuple((name, _OWN[name]) for name in wanted if name not in HISTORY_FACTS),
-            tuple(name for name in wanted if name in HISTORY_FACTS),
-        )
-
-    def needs(self, *names: str) -> bool:
-        return any(name == own for own, _ in self.own for name in names) or any(
-            name in self.history for name in names
-        )
+        wanted = set(names)
+        return cls(bool(wanted & TIMED_FACTS), bool(wanted & HISTORY_FACTS))
 
 
-EVERY_FACT = FactPlan.of(ALL_FACTS)
+EVERY_FACT = FactPlan()
 
 
 def facts_for(
@@ -210,12 +207,28 @@ def facts_for(
     quota: Mapping[str, Decimal],
     *,
     plan: FactPlan = EVERY_FACT,
+    orders: int | None = None,
 ) -> dict[str, object]:
     """The facts a rule may test (policy/facts.py) for a request made at ``at``; a ``plan``
-    limits them to those a policy reads (a simulation computes no more than it needs)."""
-    facts = {name: compute(request, order, tier, at) for name, compute in plan.own}
+    leaves out the timed and history facts a policy does not read; ``orders`` is the number
+    of orders the customer had placed by ``at`` when the caller already knows it."""
+    facts: dict[str, object] = {
+        "amount": request.amount,
+        "order_total": order.total,
+        "currency": request.currency,
+        "type": request.type,
+        "reason": request.reason,
+        "category": request.categories,
+        "sku": request.skus,
+        "channel": order.channel,
+        "intake_channel": request.intake_channel,
+        "payment_method": order.payment_methods,
+        "customer_tier": tier,
+    }
+    if plan.timed:
+        facts["order_status"] = order_status_at(order, at)
+        facts["days_since_delivery"] = days_since(order.delivered_at, at)
+        facts["days_since_payment"] = days_since(order.paid_at, at)
     if plan.history:
-        past = history.facts_at(at, tier, quota)
-        for name in plan.history:
-            facts[name] = past[name]
+        facts.update(history.facts_at(at, tier, quota, orders=orders))
     return facts

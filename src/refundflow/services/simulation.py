@@ -9,7 +9,7 @@ stays bounded whatever the number of rows. It is a pure read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -61,7 +61,8 @@ NO_RULE = -1
     SHIPPED_AT,
     DELIVERED_AT,
     TIER,
-) = range(25)
+    ORDERS_BY_THEN,
+) = range(26)
 SEP = "\x1f"
 
 
@@ -91,8 +92,7 @@ def simulate(
         published = published_row[0] if published_row is not None else None
         current = compiled(uow, *published_row) if published_row is not None else None
         rows = uow.history.requests_before(end)
-        orders = uow.history.orders_before(end)
-        result = _pass(uow, rows, orders, start, current, target)
+        result = _pass(uow, rows, start, current, target)
     reviews_saved = result["current_outcomes"]["review"] - result["simulated_outcomes"]["review"]
     return {
         "version": version,
@@ -116,6 +116,19 @@ def simulate(
     }
 
 
+def rules_under(
+    uows: UnitOfWorkFactory, version: int, start: datetime, end: datetime
+) -> dict[int, str | None]:
+    """Which rule of ``version`` decides each request made in ``[start, end)``, with the
+    facts it had then (None: no rule matches)."""
+    decided: dict[int, str | None] = {}
+    with uows(write=False) as uow:
+        target = _version(uow, version)
+        rows = uow.history.requests_before(end)
+        _pass(uow, rows, start, None, target, decided.__setitem__)
+    return decided
+
+
 def _amounts(by_currency: dict[str, int]) -> dict[str, str]:
     return {c: Money.from_minor(minor, c).text() for c, minor in sorted(by_currency.items())}
 
@@ -123,22 +136,23 @@ def _amounts(by_currency: dict[str, int]) -> dict[str, str]:
 def _pass(
     uow: UnitOfWork,
     rows: Iterator[tuple[Any, ...]],
-    orders: Iterator[tuple[Any, ...]],
     start: datetime,
     current: CompiledPolicy | None,
     target: CompiledPolicy,
+    on_decision: Callable[[int, str | None], None] | None = None,
 ) -> dict[str, Any]:
     """One pass over the rows; written for speed (locals, tables, no work a policy does not
-    need), since it runs once per stored request."""
+    need), since it runs once per stored request. ``on_decision(request_id, rule)`` hears
+    each simulated decision."""
     time = uow.history.naive_time
     start = start.astimezone(UTC).replace(tzinfo=None)  # the pass compares naive UTC times
     plan = FactPlan.of([*target.facts_used, *(current.facts_used if current else ())])
-    reader = _Reader(plan, time)
-    keep_history = bool(plan.history)
+    reader = _Reader(plan, {*target.facts_used, *(current.facts_used if current else ())}, time)
+    keep_history = plan.history
+    used = {*target.facts_used, *(current.facts_used if current else ())}
     # What the history facts need of each earlier request and of the orders.
-    refunds = plan.needs("customer_refund_rate", "customer_refund_amount_90d")
-    approvals = plan.needs("trust_quota_left")
-    need_orders = plan.needs("customer_orders", "first_order", "customer_refund_rate")
+    refunds = bool(used & {"customer_refund_rate", "customer_refund_amount_90d"})
+    approvals = "trust_quota_left" in used
     target_quota = target.document.trust_quota
     current_quota = current.document.trust_quota if current else target_quota
     same_quota = current is None or current_quota == target_quota
@@ -152,17 +166,10 @@ def _pass(
     changed_total = count = 0
     customer = None
     history = CustomerHistory()
-    pending = next(orders, None) if need_orders else None
     for row in rows:
         if keep_history and row[CUSTOMER] != customer:
             customer = row[CUSTOMER]
-            while pending is not None and pending[0] < customer:
-                pending = next(orders, None)
-            placed: list[datetime] = []
-            while pending is not None and pending[0] == customer:
-                placed.append(time(pending[1]))  # type: ignore[arg-type]
-                pending = next(orders, None)
-            history = CustomerHistory(placed, [])
+            history = CustomerHistory()
         created: datetime = time(row[CREATED])  # type: ignore[assignment]
         if created >= start:
             count += 1
@@ -178,6 +185,8 @@ def _pass(
                 )
             now_outcome, now_rule = current_rules[current_index]
             new_outcome, new_rule = target_rules[simulated_index]
+            if on_decision is not None:
+                on_decision(row[ID], new_rule)
             current_counts[now_outcome] += 1
             simulated_counts[new_outcome] += 1
             currency = row[CURRENCY]
@@ -245,12 +254,12 @@ def _set(text: str) -> frozenset[str]:
 class _Reader:
     """Turns a row into facts, reading only the columns the plan's facts use."""
 
-    def __init__(self, plan: FactPlan, time: Any) -> None:
+    def __init__(self, plan: FactPlan, used: set[str], time: Any) -> None:
         self.plan = plan
         self.time = time
-        self.sets = (plan.needs("category"), plan.needs("sku"), plan.needs("payment_method"))
-        self.order_times = plan.needs("order_status", "days_since_delivery", "days_since_payment")
-        self.total = plan.needs("order_total")
+        self.sets = ("category" in used, "sku" in used, "payment_method" in used)
+        self.order_times = plan.timed
+        self.total = "order_total" in used
 
     def facts(
         self,
@@ -286,4 +295,5 @@ class _Reader:
             created,
             quota,
             plan=self.plan,
+            orders=row[ORDERS_BY_THEN],
         )

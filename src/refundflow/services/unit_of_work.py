@@ -202,8 +202,6 @@ class HistoryRepository(Protocol):
 
     def requests_before(self, before: datetime) -> Iterator[tuple[Any, ...]]: ...
 
-    def orders_before(self, before: datetime) -> Iterator[tuple[Any, ...]]: ...
-
     def naive_time(self, value: Any) -> datetime | None:
         """A stored time as a naive UTC datetime (the pass compares naive times)."""
 
