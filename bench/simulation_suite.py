@@ -9,7 +9,6 @@ so the peak resident memory printed is the simulation's own.
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,10 @@ rows = 0
 cursor = conn.execute(REQUESTS_QUERY, {"before": "2100-01-01 00:00:00.000000"})
 while batch := cursor.fetchmany(2000):
     rows += len(batch)
-print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows,
+                  "cpu": usage.ru_utime + usage.ru_stime, "peak_kb": usage.ru_maxrss}))
 """
 
 _SIMULATE = """
@@ -50,22 +52,24 @@ result = simulate(box.uows, manager, 2, datetime(2000, 1, 1, tzinfo=UTC),
                   datetime(2100, 1, 1, tzinfo=UTC), minutes_per_review=15)
 seconds = time.perf_counter() - started
 box.close()
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": seconds, "count": result["count"],
-                  "changed": result["changed"]["total"], "outcomes": result["outcomes"]}))
+                  "changed": result["changed"]["total"], "outcomes": result["outcomes"],
+                  "cpu": usage.ru_utime + usage.ru_stime, "peak_kb": usage.ru_maxrss}))
 """
 
 
 def _child(code: str, database: Path) -> tuple[dict[str, object], float]:
-    """Run ``code`` in a fresh interpreter; its result and its peak memory in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run ``code`` in a fresh interpreter; its result and its own peak memory in MB (the
+    child reads its ``ru_maxrss``: the parent's view mixes all its children)."""
     done = subprocess.run(
         [sys.executable, "-c", code, str(database)], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"bench child failed:\n{done.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far: report it only when it grew.
-    return json.loads(done.stdout.strip().splitlines()[-1]), max(peak, before) / 1024
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result, float(result["peak_kb"]) / 1024
 
 
 def run(options: RunOptions) -> list[Row]:
@@ -74,6 +78,7 @@ def run(options: RunOptions) -> list[Row]:
         database = history_database(REQUESTS)
     bare_seconds: list[float] = []
     simulated_seconds: list[float] = []
+    cpu_ratios: list[float] = []
     peaks: list[float] = []
     result: dict[str, object] = {}
     for number in range(1, ROUNDS + 1):
@@ -82,6 +87,9 @@ def run(options: RunOptions) -> list[Row]:
         bare_seconds.append(float(bare["seconds"]))  # type: ignore[arg-type]
         simulated_seconds.append(float(result["seconds"]))  # type: ignore[arg-type]
         peaks.append(peak)
+        # CPU time (whole child process, start-up included) moves less than wall time when
+        # other programs share the machine.
+        cpu_ratios.append(float(bare["cpu"]) / float(result["cpu"]))  # type: ignore[arg-type]
         if options.verbose:
             console.print(
                 f"  round {number}: simulate {simulated_seconds[-1]:.2f} s, "
@@ -113,6 +121,7 @@ def run(options: RunOptions) -> list[Row]:
             ],
             notes={
                 "peak_mb": round(peak),
+                "cpu_time_ratio_median": round(statistics.median(cpu_ratios), 3),
                 "memory_limit_mb": MEMORY_LIMIT_MB,
                 "count": result.get("count"),
                 "changed": result.get("changed"),

@@ -183,16 +183,16 @@ TIMED_FACTS = frozenset({"order_status", "days_since_delivery", "days_since_paym
 
 @dataclass(frozen=True, slots=True)
 class FactPlan:
-    """Which facts a policy reads: whether the order's timeline and the customer's history
-    have to be worked out at all (a simulation computes no more than it needs)."""
+    """Which computed facts a policy reads (the order's timeline, the customer's history),
+    so that a simulation works out no more than it needs."""
 
-    timed: bool = True
+    timed: frozenset[str] = TIMED_FACTS
     history: bool = True
 
     @classmethod
     def of(cls, names: Iterable[str]) -> FactPlan:
         wanted = set(names)
-        return cls(bool(wanted & TIMED_FACTS), bool(wanted & HISTORY_FACTS))
+        return cls(frozenset(wanted & TIMED_FACTS), bool(wanted & HISTORY_FACTS))
 
 
 EVERY_FACT = FactPlan()
@@ -225,10 +225,14 @@ def facts_for(
         "payment_method": order.payment_methods,
         "customer_tier": tier,
     }
-    if plan.timed:
-        facts["order_status"] = order_status_at(order, at)
-        facts["days_since_delivery"] = days_since(order.delivered_at, at)
-        facts["days_since_payment"] = days_since(order.paid_at, at)
+    timed = plan.timed
+    if timed:
+        if "order_status" in timed:
+            facts["order_status"] = order_status_at(order, at)
+        if "days_since_delivery" in timed:
+            facts["days_since_delivery"] = days_since(order.delivered_at, at)
+        if "days_since_payment" in timed:
+            facts["days_since_payment"] = days_since(order.paid_at, at)
     if plan.history:
         facts.update(history.facts_at(at, tier, quota, orders=orders))
     return facts

@@ -144,7 +144,7 @@ def _pass(
     """One pass over the rows; written for speed (locals, tables, no work a policy does not
     need), since it runs once per stored request. ``on_decision(request_id, rule)`` hears
     each simulated decision."""
-    time = uow.history.naive_time
+    time = uow.history.time_reader()
     start = start.astimezone(UTC).replace(tzinfo=None)  # the pass compares naive UTC times
     plan = FactPlan.of([*target.facts_used, *(current.facts_used if current else ())])
     reader = _Reader(plan, {*target.facts_used, *(current.facts_used if current else ())}, time)
@@ -258,7 +258,7 @@ class _Reader:
         self.plan = plan
         self.time = time
         self.sets = ("category" in used, "sku" in used, "payment_method" in used)
-        self.order_times = plan.timed
+        self.order_times = bool(plan.timed)
         self.total = "order_total" in used
 
     def facts(
