@@ -32,7 +32,19 @@ CALLS: dict[Action, Callable[[RefundRequest], None]] = {
         ACTOR, AT, carrier="SF", tracking_no="SF9"
     ),
     Action.APPEAL: lambda r: r.appeal(ACTOR, AT, reason="please look again"),
+    Action.FINANCE_APPROVE: lambda r: r.finance_approve(ACTOR, AT),
+    Action.CARRIER_DELIVERED: lambda r: r.carrier_delivered(ACTOR, AT, delivered_at=AT),
 }
+
+
+def _prepare(r: RefundRequest, action: Action) -> None:
+    """What an action needs besides the status: a large refund for the second approval
+    (by someone else), a return shipment for the carrier's delivery."""
+    if action is Action.FINANCE_APPROVE:
+        r.finance_approval_required = True
+        r.approved_by = "cs-1"
+    if action is Action.CARRIER_DELIVERED:
+        r.return_tracking_no = "SF1"
 
 
 def _type_for(status: Status) -> RequestType:
@@ -54,6 +66,7 @@ def test_each_pair_moves_as_the_table_says_or_changes_nothing(
     status: Status, action: Action
 ) -> None:
     r = request(status, _type_for(status), goods_received=status is Status.RECEIVED)
+    _prepare(r, action)
     before = _state(r)
     if action in TRANSITIONS[status]:
         CALLS[action](r)
@@ -61,8 +74,9 @@ def test_each_pair_moves_as_the_table_says_or_changes_nothing(
         [event] = r.new_timeline
         assert (event.from_status, event.to_status, event.action) == (status, r.status, action)
         assert (event.actor, event.at) == (ACTOR, AT)
-        [domain_event] = r.events
+        domain_event, *others = r.events
         assert domain_event.topic == "refund_request.status_changed"
+        assert all(e.topic.startswith("inventory.") for e in others), "only restock events"
         assert domain_event.payload["from_status"] == status.value
         assert domain_event.payload["to_status"] == r.status.value
         assert r.updated_at == AT
@@ -154,3 +168,9 @@ def test_released_requests_hold_no_money() -> None:
     assert request(Status.REJECTED).money_held == cny("0")
     assert request(Status.CANCELLED).money_held == cny("0")
     assert request(Status.PENDING_REVIEW).money_held == cny("100.00")
+
+
+def test_every_action_has_a_use_case_handler() -> None:
+    from refundflow.services.actions import HANDLERS
+
+    assert set(HANDLERS) == set(Action)

@@ -31,8 +31,10 @@ class Action(StrEnum):
     REJECT = "reject"
     CANCEL = "cancel"
     RETURN_SHIPMENT = "return-shipment"
+    CARRIER_DELIVERED = "carrier-delivered"
     RECEIVE = "receive"
     INSPECT = "inspect"
+    FINANCE_APPROVE = "finance-approve"
     EXECUTE = "execute"
     RETRY = "retry"
     MARK_REFUNDED = "mark-refunded"
@@ -59,6 +61,8 @@ TRANSITIONS: dict[Status, dict[Action, frozenset[Status]]] = {
     S.AWAITING_RETURN: {
         # Recording the carrier and tracking number keeps the status; it is on the timeline.
         A.RETURN_SHIPMENT: frozenset({S.AWAITING_RETURN}),
+        # The carrier reports the return delivered: the receipt clock starts (self-loop).
+        A.CARRIER_DELIVERED: frozenset({S.AWAITING_RETURN}),
         A.RECEIVE: frozenset({S.RECEIVED}),
         A.CANCEL: frozenset({S.CANCELLED}),
     },
@@ -67,6 +71,8 @@ TRANSITIONS: dict[Status, dict[Action, frozenset[Status]]] = {
         A.CANCEL: frozenset({S.CANCELLED}),
     },
     S.REFUND_PENDING: {
+        # The second person's approval of a large refund (maker–checker); keeps the status.
+        A.FINANCE_APPROVE: frozenset({S.REFUND_PENDING}),
         A.EXECUTE: frozenset({S.REFUNDING}),
         A.CANCEL: frozenset({S.CANCELLED}),
     },

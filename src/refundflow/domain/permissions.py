@@ -46,6 +46,8 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Action.REJECT: _CS,
     Action.RETURN_SHIPMENT: _CS | {Role.CUSTOMER},
     Action.RECEIVE: frozenset({Role.WAREHOUSE}),
+    Action.CARRIER_DELIVERED: frozenset({Role.WAREHOUSE, Role.INTEGRATION, Role.SYSTEM}),
+    Action.FINANCE_APPROVE: frozenset({Role.FINANCE}),
     Action.INSPECT: frozenset({Role.WAREHOUSE}),
     Action.SHIP_REPLACEMENT: frozenset({Role.WAREHOUSE}),
     Action.EXECUTE: frozenset({Role.FINANCE, Role.SYSTEM}),

@@ -15,11 +15,18 @@ from typing import Any
 from refundflow.domain.actors import Actor
 from refundflow.domain.balances import Pricing
 from refundflow.domain.decisions import Decision
-from refundflow.domain.errors import IllegalTransitionError, InvalidInputError
+from refundflow.domain.errors import ConflictError, IllegalTransitionError, InvalidInputError
 from refundflow.domain.events import (
     DomainEvent,
     refund_request_status_changed,
     refund_request_submitted,
+)
+from refundflow.domain.inspection import (
+    RESELLABLE,
+    Grade,
+    InspectionRules,
+    LineGrade,
+    after_deductions,
 )
 from refundflow.domain.lifecycle import RELEASED, TRANSITIONS, Action, RequestType, Status
 from refundflow.domain.money import Money
@@ -69,6 +76,7 @@ class RequestLine:
     quantity: int
     amount: Money
     id: int | None = None
+    grade: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +141,19 @@ class RefundRequest:
     auto_execute: bool = False
     approved_at: datetime | None = None
     refunded_at: datetime | None = None
+    approved_by: str | None = None
+    finance_approval_required: bool = False
+    finance_approved_by: str | None = None
+    return_delivered_at: datetime | None = None
+    root_cause: str | None = None
+    exchange_sku: str | None = None
+    exchange_name: str | None = None
+    exchange_price: Money | None = None
+    amount_payable: Money | None = None
+    parent_id: int | None = None
+    channel: str = ""
+    customer_tier: str = "standard"
+    order_shipped: bool = False
     new_timeline: list[TimelineEvent] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
 
@@ -185,6 +206,9 @@ class RefundRequest:
             language=language,
             categories=tuple(sorted({p.line.category for p in pricing.lines})),
             skus=tuple(sorted({p.line.sku for p in pricing.lines})),
+            channel=order.channel,
+            customer_tier=order.customer.tier.value,
+            order_shipped=order.shipped_at is not None,
         )
         request.new_timeline.append(
             TimelineEvent(at, actor, SUBMIT, None, Status.PENDING_REVIEW, None)
@@ -286,9 +310,11 @@ class RefundRequest:
         requires_return: bool | None = None,
         reason: str | None = None,
         extra: dict[str, Any] | None = None,
+        finance_above: Money | None = None,
     ) -> None:
         """Approve; the goods come back first unless the request is refund-only or
-        the approver waives the return (a returnless refund)."""
+        the approver waives the return (a returnless refund). A refund above
+        ``finance_above`` then waits for a finance approval by another person."""
         self._check(Action.APPROVE)
         if amount is not None:
             if not self.moves_money:
@@ -319,6 +345,13 @@ class RefundRequest:
         self.amount_approved = amount if amount is not None else self.amount_requested
         self.requires_return = requires_return
         self.approved_at = at
+        self.approved_by = actor.id
+        self.finance_approval_required = bool(
+            self.moves_money
+            and finance_above is not None
+            and finance_above.currency == self.currency
+            and self.amount_approved > finance_above
+        )
         target = Status.AWAITING_RETURN if requires_return else Status.REFUND_PENDING
         self._move(
             Action.APPROVE,
@@ -371,29 +404,125 @@ class RefundRequest:
             tracking_no=self.return_tracking_no,
         )
 
+    def carrier_delivered(self, actor: Actor, at: datetime, *, delivered_at: datetime) -> None:
+        """The carrier says the return parcel arrived: the receipt deadline starts."""
+        self._check(Action.CARRIER_DELIVERED)
+        if not self.return_tracking_no:
+            raise ConflictError("no return shipment is recorded for this request yet")
+        self.return_delivered_at = min(delivered_at, at)
+        self._move(
+            Action.CARRIER_DELIVERED,
+            Status.AWAITING_RETURN,
+            actor,
+            at,
+            None,
+            delivered_at=self.return_delivered_at.isoformat(),
+        )
+
     def receive(self, actor: Actor, at: datetime, *, note: str | None = None) -> None:
         self._check(Action.RECEIVE)
         self.goods_received = True
         self._move(Action.RECEIVE, Status.RECEIVED, actor, at, _text(note, "note", required=False))
 
-    def inspect(self, actor: Actor, at: datetime, *, passed: bool, note: str | None = None) -> None:
-        """A passed inspection sends the money (or the replacement) on its way; a failed one
-        sends the request back to customer service with the warehouse's note."""
+    def inspect(
+        self,
+        actor: Actor,
+        at: datetime,
+        *,
+        passed: bool,
+        note: str | None = None,
+        grades: list[LineGrade] | None = None,
+        rules: InspectionRules | None = None,
+    ) -> None:
+        """A passed inspection sends the money (or the replacement) on its way, less the
+        grade deductions the customer answers for; the graded lines go back to stock
+        (A, B) or are scrapped (C). A failed one sends the request back to customer service
+        with the warehouse's note."""
         self._check(Action.INSPECT)
+        rules = rules or InspectionRules()
+        graded = {g.sku: g for g in grades or []}
+        data: dict[str, Any] = {"result": "pass" if passed else "fail"}
+        if graded:
+            data["grades"] = {sku: g.grade.value for sku, g in graded.items()}
         if passed:
             target = Status.REFUND_PENDING if self.moves_money else Status.EXCHANGE_PENDING
+            if graded and self.moves_money:
+                amount = self.shipping_amount
+                for line in self.lines:
+                    grade = graded[line.sku].grade
+                    amount = amount + after_deductions(
+                        line.amount, rules.deduction(grade, self.reason)
+                    )
+                held = self.amount_approved or self.amount_requested
+                self.amount_approved = amount if amount < held else held
+                data["amount_approved"] = self.amount_approved.text()
         else:
             target = Status.PENDING_REVIEW
+        for line in self.lines:
+            if line.sku in graded:
+                line.grade = graded[line.sku].grade.value
         self._move(
-            Action.INSPECT,
-            target,
+            Action.INSPECT, target, actor, at, _text(note, "note", required=not passed), **data
+        )
+        if passed:
+            for line in self.lines:
+                grade = Grade(line.grade) if line.grade else Grade.A
+                topic = "inventory.restocked" if grade in RESELLABLE else "inventory.scrapped"
+                self.events.append(
+                    DomainEvent(
+                        topic,
+                        f"refund_request:{self.id}",
+                        at,
+                        {
+                            "request_id": self.id,
+                            "number": self.number,
+                            "order_no": self.order_no,
+                            "sku": line.sku,
+                            "quantity": line.quantity,
+                            "grade": grade.value,
+                        },
+                    )
+                )
+
+    def finance_approve(self, actor: Actor, at: datetime, *, note: str | None = None) -> None:
+        """The second signature on a large refund: finance, and never the person who
+        approved the request (maker–checker)."""
+        self._check(Action.FINANCE_APPROVE)
+        if not self.finance_approval_required:
+            raise ConflictError(
+                f"{self.amount_approved} is below the finance approval threshold: execute it",
+                details={"action": Action.FINANCE_APPROVE.value},
+            )
+        if self.finance_approved_by is not None:
+            raise ConflictError(
+                "finance already approved this refund",
+                details={"approved_by": self.finance_approved_by},
+            )
+        if actor.id is not None and actor.id == self.approved_by:
+            raise ConflictError(
+                "the person who approved the request cannot also give the finance approval: "
+                "a second person must",
+                details={"approved_by": self.approved_by},
+            )
+        self.finance_approved_by = actor.id
+        self._move(
+            Action.FINANCE_APPROVE,
+            Status.REFUND_PENDING,
             actor,
             at,
-            _text(note, "note", required=not passed),
-            result="pass" if passed else "fail",
+            _text(note, "note", required=False),
+            approved_by=actor.id,
+            amount=self.money_held.text(),
         )
 
     def execute(self, actor: Actor, at: datetime) -> None:
+        self._check(Action.EXECUTE)
+        if self.finance_approval_required and self.finance_approved_by is None:
+            raise ConflictError(
+                f"a refund of {self.amount_approved} needs finance approval by a second "
+                "person before it is executed",
+                details={"allowed_actions": [Action.FINANCE_APPROVE.value, Action.CANCEL.value]},
+            )
         self._move(Action.EXECUTE, Status.REFUNDING, actor, at)
 
     def retry(self, actor: Actor, at: datetime, *, reason: str | None = None) -> None:
@@ -453,7 +582,23 @@ class RefundRequest:
             Action.APPEAL, Status.PENDING_REVIEW, actor, at, _text(reason, "reason", required=True)
         )
 
-    def apply_decision(self, decision: Decision, at: datetime) -> None:
+    def note(
+        self, action: str, actor: Actor, at: datetime, reason: str | None = None, **data: Any
+    ) -> None:
+        """A timeline event that is not a status change (a decision to review, an
+        escalation, a tag): the status stays, the event is still recorded."""
+        self.updated_at = at
+        self.new_timeline.append(
+            TimelineEvent(at, actor, action, self.status, self.status, reason, data)
+        )
+
+    def tag_root_cause(self, actor: Actor, at: datetime, code: str) -> None:
+        self.root_cause = code
+        self.note("root-cause", actor, at, None, root_cause=code)
+
+    def apply_decision(
+        self, decision: Decision, at: datetime, *, finance_above: Money | None = None
+    ) -> None:
         """The policy's decision on a new request: approve or reject through the lifecycle,
         or leave it for review with its queue and priority; either way the timeline says
         which policy version and rule decided, and why."""
@@ -477,21 +622,18 @@ class RefundRequest:
             self.auto_execute = decision.auto_execute
             # An exchange always needs the goods back, whatever the rule says.
             requires_return = decision.requires_return if self.moves_money else True
-            self.approve(actor, at, requires_return=requires_return, reason=reason, extra=data)
+            self.approve(
+                actor,
+                at,
+                requires_return=requires_return,
+                reason=reason,
+                extra=data,
+                finance_above=finance_above,
+            )
         elif decision.outcome == "reject":
             self.reject(actor, at, reason=reason, extra=data)
         else:
-            self.new_timeline.append(
-                TimelineEvent(
-                    at,
-                    actor,
-                    DECIDE,
-                    self.status,
-                    self.status,
-                    reason,
-                    {**data, "outcome": "review"},
-                )
-            )
+            self.note(DECIDE, actor, at, reason, **data, outcome="review")
 
     def pull_events(self) -> tuple[list[TimelineEvent], list[DomainEvent]]:
         timeline, events = self.new_timeline, self.events

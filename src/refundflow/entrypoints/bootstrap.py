@@ -42,7 +42,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Container:
     return Container(
         settings,
         engine,
-        SqlUnitOfWorkFactory(engine, clock=clock, tz=settings.tz),
+        SqlUnitOfWorkFactory(engine, clock=clock, tz=settings.tz, config=settings.shop_config()),
         WalCheckpointer(path).start() if path else None,
     )
 
@@ -52,6 +52,8 @@ def migrate(box: Container) -> None:
     from refundflow.adapters.db.migrate import upgrade
     from refundflow.policy.defaults import DEFAULT_POLICY
     from refundflow.services.policies import ensure_published
+    from refundflow.services.sla_settings import ensure_default_rules
 
     upgrade(box.engine)
     ensure_published(box.uows, DEFAULT_POLICY, box.uows.clock())
+    ensure_default_rules(box.uows)

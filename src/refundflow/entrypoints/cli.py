@@ -70,7 +70,9 @@ def _run_demo(box: Container, orders: int, seed: int) -> None:
     from refundflow.services.demo import seed_demo
 
     clock = ManualClock()
-    uows = SqlUnitOfWorkFactory(box.engine, clock=clock.now, tz=box.settings.tz)
+    uows = SqlUnitOfWorkFactory(
+        box.engine, clock=clock.now, tz=box.settings.tz, config=box.uows.config
+    )
     with Progress(
         TextColumn("demo data"),
         BarColumn(),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import time
+from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from refundflow.domain.inspection import Grade, InspectionRules
+from refundflow.services.config import ShopConfig
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused in production
 
@@ -34,6 +39,15 @@ class Settings(BaseSettings):
         15, ge=1, le=600, description="staff minutes one manual review takes (simulations)"
     )
     shop_name: str = Field("refundflow", description="shown on the customer pages")
+    finance_approval_above: Decimal = Field(
+        Decimal("2000"), ge=0, description="refunds above this need a second, finance approval"
+    )
+    work_starts: time = Field(time(9, 0), description="business hours start (SLA deadlines)")
+    work_ends: time = Field(time(18, 0), description="business hours end")
+    grade_b_deduction_pct: Decimal = Field(
+        Decimal("20"), ge=0, le=100, description="taken off a grade-B line of a no-fault return"
+    )
+    grade_c_deduction_pct: Decimal = Field(Decimal("0"), ge=0, le=100)
     worker_poll_seconds: float = Field(0.5, gt=0, description="idle wait between outbox polls")
 
     @field_validator("timezone")
@@ -56,3 +70,17 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def shop_config(self) -> ShopConfig:
+        return ShopConfig(
+            finance_approval_above=self.finance_approval_above,
+            inspection=InspectionRules(
+                deductions={
+                    Grade.A: Decimal(0),
+                    Grade.B: self.grade_b_deduction_pct,
+                    Grade.C: self.grade_c_deduction_pct,
+                }
+            ),
+            work_starts=self.work_starts,
+            work_ends=self.work_ends,
+        )

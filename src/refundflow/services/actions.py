@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from refundflow.domain.actors import Actor
 from refundflow.domain.balances import price_request
 from refundflow.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from refundflow.domain.inspection import parse_grades
 from refundflow.domain.lifecycle import Action
 from refundflow.domain.permissions import may, roles_for
 from refundflow.domain.requests import RefundRequest
-from refundflow.services.parsing import parse_money
+from refundflow.services.intake import finance_threshold
+from refundflow.services.parsing import parse_money, parse_time
 from refundflow.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from refundflow.services.views import store_request
 
@@ -34,6 +37,8 @@ class ActionInput:
     tracking_no: str | None = None
     result: str | None = None
     reference: str | None = None
+    grades: list[tuple[str, str, str | None]] | None = None  # inspect: (sku, A|B|C, note)
+    delivered_at: datetime | None = None
 
 
 Handler = Callable[[UnitOfWork, RefundRequest, Actor, ActionInput], None]
@@ -44,7 +49,12 @@ def _approve(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: Action
     if data.amount is not None:
         amount = parse_money(data.amount, request.currency, "amount")
     request.approve(
-        actor, uow.now(), amount=amount, requires_return=data.requires_return, reason=data.reason
+        actor,
+        uow.now(),
+        amount=amount,
+        requires_return=data.requires_return,
+        reason=data.reason,
+        finance_above=finance_threshold(uow, request),
     )
 
 
@@ -53,7 +63,17 @@ def _inspect(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: Action
         raise InvalidInputError(
             "inspect needs result 'pass' or 'fail'", details={"field": "result"}
         )
-    request.inspect(actor, uow.now(), passed=data.result == "pass", note=data.note)
+    grades = None
+    if data.grades is not None:
+        grades = parse_grades(data.grades, [line.sku for line in request.lines])
+    request.inspect(
+        actor,
+        uow.now(),
+        passed=data.result == "pass",
+        note=data.note,
+        grades=grades,
+        rules=uow.config.inspection,
+    )
 
 
 def _appeal(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: ActionInput) -> None:
@@ -87,6 +107,10 @@ HANDLERS: dict[Action, Handler] = {
         a, uow.now(), carrier=d.carrier, tracking_no=d.tracking_no
     ),
     Action.APPEAL: _appeal,
+    Action.FINANCE_APPROVE: lambda uow, r, a, d: r.finance_approve(a, uow.now(), note=d.note),
+    Action.CARRIER_DELIVERED: lambda uow, r, a, d: r.carrier_delivered(
+        a, uow.now(), delivered_at=parse_time(d.delivered_at, "delivered_at") or uow.now()
+    ),
 }
 
 

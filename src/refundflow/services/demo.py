@@ -329,6 +329,7 @@ def _request_for(
         Action.REJECT: CS,
         Action.RECEIVE: WAREHOUSE,
         Action.INSPECT: WAREHOUSE,
+        Action.FINANCE_APPROVE: FINANCE,
         Action.SHIP_REPLACEMENT: WAREHOUSE,
         Action.EXECUTE: FINANCE,
         Action.MARK_REFUNDED: FINANCE,
@@ -344,6 +345,7 @@ def _request_for(
         Action.SHIP_REPLACEMENT: (4, 48),
         Action.EXECUTE: (1, 24),
         Action.MARK_REFUNDED: (0, 3),
+        Action.FINANCE_APPROVE: (1, 8),
         Action.MARK_FAILED: (0, 2),
         Action.APPEAL: (1, 30),
     }
@@ -357,8 +359,12 @@ def _request_for(
     }
     appeal = target is Status.PENDING_REVIEW and rng.random() < 0.2
     shipped = False
+    view = submitted.view
     for _ in range(12):
-        action = _next_action(status, target, appeal, shipped)
+        awaits_finance = bool(
+            view["finance_approval"] and view["finance_approval"]["approved_by"] is None
+        )
+        action = _next_action(status, target, appeal, shipped, awaits_finance)
         if action is None:
             break
         if action is Action.APPEAL:
@@ -389,7 +395,9 @@ def _request_for(
     return status
 
 
-def _next_action(status: Status, target: Status, appeal: bool, shipped: bool) -> Action | None:
+def _next_action(
+    status: Status, target: Status, appeal: bool, shipped: bool, awaits_finance: bool = False
+) -> Action | None:
     """The next step from ``status`` towards ``target`` (None: stop here). Where the policy
     already took the request past the target's branch, it goes on to the natural end."""
     if status is target and not (appeal and status is Status.PENDING_REVIEW):
@@ -406,6 +414,8 @@ def _next_action(status: Status, target: Status, appeal: bool, shipped: bool) ->
         if not shipped:
             return Action.RETURN_SHIPMENT
         return None if target is Status.AWAITING_RETURN else Action.RECEIVE
+    if status is Status.REFUND_PENDING and awaits_finance:
+        return Action.FINANCE_APPROVE
     moves = {
         Status.RECEIVED: Action.INSPECT,
         Status.REFUND_PENDING: Action.EXECUTE,

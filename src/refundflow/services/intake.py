@@ -16,11 +16,12 @@ from refundflow.domain.errors import (
     PermissionDeniedError,
 )
 from refundflow.domain.lifecycle import RequestType
+from refundflow.domain.money import Money
 from refundflow.domain.permissions import Operation, may
 from refundflow.domain.requests import IntakeChannel, RefundRequest, RefundRoute, request_number
 from refundflow.services.parsing import parse_enum, parse_quantity, parse_text
 from refundflow.services.policies import decide
-from refundflow.services.unit_of_work import UnitOfWorkFactory
+from refundflow.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from refundflow.services.views import store_request
 
 
@@ -45,6 +46,11 @@ class SubmitRefundRequest:
 class Submitted:
     view: dict[str, Any]
     replayed: bool
+
+
+def finance_threshold(uow: UnitOfWork, request: RefundRequest) -> Money:
+    """Above this, a refund needs a second, finance approval (in the request's currency)."""
+    return Money.rounded(uow.config.finance_approval_above, request.currency)
 
 
 def _scope(actor: Actor) -> str:
@@ -122,7 +128,9 @@ def submit_refund_request(
             at=now,
             language=cmd.language,
         )
-        request.apply_decision(decide(uow, request, order), now)
+        request.apply_decision(
+            decide(uow, request, order), now, finance_above=finance_threshold(uow, request)
+        )
         view = store_request(uow, request, new=True)
         if idempotency_key is not None:
             uow.idempotency.complete(

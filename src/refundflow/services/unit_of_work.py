@@ -8,18 +8,23 @@ refused action changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from refundflow.domain.balances import Holds
+from refundflow.domain.calendar import WorkdayData
+from refundflow.domain.care import Compensation, Complaint, Contact
 from refundflow.domain.lifecycle import RequestType, Status
 from refundflow.domain.orders import Order
 from refundflow.domain.permissions import Role
 from refundflow.domain.reasons import ReasonCode
 from refundflow.domain.requests import RefundRequest, TimelineEvent
+from refundflow.domain.sla import SlaRule
+from refundflow.domain.workitems import Timer, WorkItem
+from refundflow.services.config import ShopConfig
 
 if TYPE_CHECKING:
     from refundflow.policy.history import CustomerHistory
@@ -46,6 +51,32 @@ class StoredPolicy:
     updated_at: datetime | None
     published_by: str | None
     published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    type: str | None = None
+    reason: str | None = None
+    channel: str | None = None
+    tier: str | None = None
+    owner: str | None = None
+    step: str | None = None
+    min_amount_minor: int | None = None
+    overdue_at: datetime | None = None  # only items due before this time
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    item: WorkItem
+    number: str
+    type: str
+    reason: str
+    status: str
+    currency: str
+    amount_minor: int
+    channel: str
+    tier: str
+    fast_track: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +129,18 @@ class OrdersRepository(Protocol):
 class RequestsRepository(Protocol):
     def next_id(self) -> int: ...
 
-    def add(self, request: RefundRequest, view: dict[str, Any]) -> None:
-        """Insert a new request with its document (``view``), timeline and events."""
+    def add(self, request: RefundRequest) -> None:
+        """Insert a new request with its lines, new timeline events and domain events."""
 
     def get(self, request_id: int, *, lock: bool = False) -> RefundRequest | None: ...
 
     def get_by_number(self, number: str, *, lock: bool = False) -> RefundRequest | None: ...
 
-    def save(self, request: RefundRequest, view: dict[str, Any]) -> None:
-        """Store the request's changes, its document (``view``), its new timeline events
-        and its domain events."""
+    def save(self, request: RefundRequest) -> None:
+        """Store the request's changes, its new timeline events and its domain events."""
+
+    def put_document(self, request_id: int, view: dict[str, Any], *, new: bool) -> None:
+        """Store the request's document: the JSON that reads serve."""
 
     def document(self, request_id: int | None = None, number: str | None = None) -> bytes | None:
         """The stored document (JSON) of a request, by id or number."""
@@ -209,6 +242,71 @@ class HistoryRepository(Protocol):
         """The same conversion as a plain function, fastest for the database."""
 
 
+class WorkflowRepository(Protocol):
+    def open_items(self, request_id: int) -> list[WorkItem]: ...
+
+    def item(self, item_id: int, *, lock: bool = False) -> WorkItem | None: ...
+
+    def add_item(self, item: WorkItem) -> None: ...
+
+    def save_item(self, item: WorkItem) -> None: ...
+
+    def queue(
+        self, name: str, filters: QueueFilter, *, limit: int, after: tuple[str, int] | None
+    ) -> list[QueueRow]: ...
+
+    def add_timers(self, timers: Iterable[Timer]) -> None: ...
+
+    def cancel_timers(self, work_item_id: int, at: datetime) -> None: ...
+
+    def due_timers(
+        self, now: datetime, limit: int, worker: str, lease_until: datetime
+    ) -> list[Timer]: ...
+
+    def fire(self, timer_id: int, at: datetime) -> bool:
+        """Mark the timer fired unless it fired or was cancelled already."""
+
+    def sla_rules(self) -> list[SlaRule]: ...
+
+    def replace_sla_rules(self, rules: Iterable[SlaRule], *, preset: str | None = None) -> None: ...
+
+    def calendar_days(self) -> list[tuple[date, str, str]]: ...
+
+    def replace_calendar_days(self, days: Iterable[tuple[date, str, str]]) -> None: ...
+
+
+class CareRepository(Protocol):
+    def add_complaint(self, complaint: Complaint) -> None: ...
+
+    def complaint(self, complaint_id: int, *, lock: bool = False) -> Complaint | None: ...
+
+    def save_complaint(self, complaint: Complaint) -> None: ...
+
+    def complaints(
+        self, request_id: int | None = None, state: str | None = None, limit: int = 200
+    ) -> list[Complaint]: ...
+
+    def has_complaint(self, request_id: int) -> bool: ...
+
+    def open_complaint_for_customer(self, customer_id: int) -> bool: ...
+
+    def add_contact(self, contact: Contact) -> int: ...
+
+    def contacts(self, request_id: int) -> list[Contact]: ...
+
+    def add_compensation(self, item: Compensation) -> int: ...
+
+    def compensations(
+        self, *, request_id: int | None = None, customer_id: int | None = None
+    ) -> list[Compensation]: ...
+
+    def compensation_total(self, since: datetime | None = None) -> dict[str, int]: ...
+
+    def root_causes(self) -> list[ReasonCode]: ...
+
+    def put_root_cause(self, tag: ReasonCode, position: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def orders(self) -> OrdersRepository: ...
@@ -235,7 +333,19 @@ class UnitOfWork(Protocol):
     def history(self) -> HistoryRepository: ...
 
     @property
+    def workflow(self) -> WorkflowRepository: ...
+
+    @property
+    def workdays(self) -> WorkdayData: ...
+
+    @property
+    def care(self) -> CareRepository: ...
+
+    @property
     def tz(self) -> tzinfo: ...
+
+    @property
+    def config(self) -> ShopConfig: ...
 
     def now(self) -> datetime:
         """The current time, UTC-aware (tests control it)."""

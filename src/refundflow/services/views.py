@@ -106,6 +106,25 @@ def request_view(request: RefundRequest, timeline: list[TimelineEvent] | None) -
         "language": request.language,
         "priority": request.priority,
         "fast_track": request.fast_track,
+        "channel": request.channel,
+        "customer_tier": request.customer_tier,
+        "finance_approval": (
+            {"required": True, "approved_by": request.finance_approved_by}
+            if request.finance_approval_required
+            else None
+        ),
+        "root_cause": request.root_cause,
+        "exchange": (
+            {
+                "sku": request.exchange_sku,
+                "name": request.exchange_name,
+                "price": money(request.exchange_price),
+                "amount_payable": money(request.amount_payable),
+            }
+            if request.exchange_sku
+            else None
+        ),
+        "parent_id": request.parent_id,
         "decision": request.decision.as_dict(request.language) if request.decision else None,
         "return_shipment": (
             {"carrier": request.return_carrier, "tracking_no": request.return_tracking_no}
@@ -118,6 +137,7 @@ def request_view(request: RefundRequest, timeline: list[TimelineEvent] | None) -
                 "name": line.name,
                 "quantity": line.quantity,
                 "amount": line.amount.text(),
+                "grade": line.grade,
             }
             for line in request.lines
         ],
@@ -130,13 +150,29 @@ def request_view(request: RefundRequest, timeline: list[TimelineEvent] | None) -
 
 
 def store_request(uow: UnitOfWork, request: RefundRequest, *, new: bool = False) -> dict[str, Any]:
-    """Write the request, its new timeline events and its refreshed document in the current
-    transaction, and return the document. This is the only way services write a request, so
-    the document that reads serve never lags the request."""
-    stored = [] if new else uow.requests.timeline(request.id)
-    view = request_view(request, stored + request.new_timeline)
+    """Write the request, its new timeline events and domain events, bring its work item in
+    line with its status (owner, deadline, timers) and store its refreshed document — all in
+    the current transaction — and return the document. This is the only way services write
+    a request, so the document reads serve never lags the request."""
+    from refundflow.services.workflow import sync_work
+
+    timeline = ([] if new else uow.requests.timeline(request.id)) + request.new_timeline
     if new:
-        uow.requests.add(request, view)
+        uow.requests.add(request)
     else:
-        uow.requests.save(request, view)
+        uow.requests.save(request)
+    item = sync_work(uow, request, new=new)
+    view = request_view(request, timeline)
+    view["next_step"] = (
+        {
+            "queue": item.queue,
+            "step": item.step,
+            "due_at": iso(item.due_at),
+            "owner": item.owner,
+            "work_item_id": item.id,
+        }
+        if item is not None
+        else None
+    )
+    uow.requests.put_document(request.id, view, new=new)
     return view

@@ -32,7 +32,9 @@ _COLUMNS = (
     "appealed, return_carrier, return_tracking_no, created_at, updated_at, "
     "(SELECT order_no FROM orders WHERE orders.id = refund_requests.order_id), "
     "language, categories, skus, decision, priority, fast_track, queue, auto_execute, "
-    "approved_at, refunded_at"
+    "approved_at, refunded_at, approved_by, finance_approval_required, finance_approved_by, "
+    "return_delivered_at, root_cause, exchange_sku, exchange_name, exchange_price_minor, "
+    "amount_payable_minor, parent_id, channel, customer_tier, order_shipped"
 )
 
 
@@ -97,6 +99,19 @@ class SqlRequestsRepository:
             auto_execute=bool(row[31]),
             approved_at=dt(row[32]),
             refunded_at=dt(row[33]),
+            approved_by=row[34],
+            finance_approval_required=bool(row[35]),
+            finance_approved_by=row[36],
+            return_delivered_at=dt(row[37]),
+            root_cause=row[38],
+            exchange_sku=row[39],
+            exchange_name=row[40],
+            exchange_price=_money(row[41], currency),
+            amount_payable=_money(row[42], currency),
+            parent_id=row[43],
+            channel=row[44],
+            customer_tier=row[45],
+            order_shipped=bool(row[46]),
         )
 
     def _lines(
@@ -107,7 +122,7 @@ class SqlRequestsRepository:
             return by_request
         params = {f"r{i}": rid for i, rid in enumerate(request_ids)}
         rows = self.sql.all(
-            "SELECT id, request_id, order_line_id, sku, name, quantity, amount_minor "
+            "SELECT id, request_id, order_line_id, sku, name, quantity, amount_minor, grade "
             f"FROM refund_request_lines WHERE request_id IN ({', '.join(':' + k for k in params)}) "
             "ORDER BY id",
             params,
@@ -115,7 +130,13 @@ class SqlRequestsRepository:
         for r in rows:
             by_request[r[1]].append(
                 RequestLine(
-                    r[2], r[3], r[4], r[5], Money.from_minor(r[6], currencies[r[1]]), id=r[0]
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    Money.from_minor(r[6], currencies[r[1]]),
+                    id=r[0],
+                    grade=r[7],
                 )
             )
         return by_request
@@ -249,6 +270,12 @@ class SqlRequestsRepository:
             "auto_execute": request.auto_execute,
             "approved_at": self.sql.ts(request.approved_at),
             "refunded_at": self.sql.ts(request.refunded_at),
+            "approved_by": request.approved_by,
+            "fin_required": request.finance_approval_required,
+            "fin_by": request.finance_approved_by,
+            "delivered": self.sql.ts(request.return_delivered_at),
+            "root_cause": request.root_cause,
+            "payable": request.amount_payable.minor if request.amount_payable else None,
             **self._decision(request),
         }
 
@@ -277,20 +304,20 @@ class SqlRequestsRepository:
             )
         return row[0].encode() if row is not None else None
 
-    def _store_document(self, request: RefundRequest, view: dict[str, Any], *, new: bool) -> None:
+    def put_document(self, request_id: int, view: dict[str, Any], *, new: bool) -> None:
         body = orjson.dumps(view).decode()
         if new:
             self.sql.run(
                 "INSERT INTO refund_request_docs (request_id, body) VALUES (:id, :body)",
-                {"id": request.id, "body": body},
+                {"id": request_id, "body": body},
             )
         else:
             self.sql.run(
                 "UPDATE refund_request_docs SET body = :body WHERE request_id = :id",
-                {"id": request.id, "body": body},
+                {"id": request_id, "body": body},
             )
 
-    def add(self, request: RefundRequest, view: dict[str, Any]) -> None:
+    def add(self, request: RefundRequest) -> None:
         sql = self.sql
         created_by = None
         if request.new_timeline:
@@ -303,13 +330,18 @@ class SqlRequestsRepository:
             "status, requires_return, goods_received, appealed, return_carrier, "
             "return_tracking_no, created_by, created_at, updated_at, language, categories, skus, "
             "decision_outcome, decision_rule, decision_policy_version, decision, priority, "
-            "fast_track, queue, auto_execute, approved_at, refunded_at) VALUES (:id, :number, "
+            "fast_track, queue, auto_execute, approved_at, refunded_at, approved_by, "
+            "finance_approval_required, finance_approved_by, return_delivered_at, root_cause, "
+            "exchange_sku, exchange_name, exchange_price_minor, amount_payable_minor, "
+            "parent_id, channel, customer_tier, order_shipped) VALUES (:id, :number, "
             ":order_id, :customer_id, :type, :reason, :description, :include_shipping, "
             ":shipping, :route, :channel, :currency, :requested, :approved, :refunded, :status, "
             ":requires_return, :goods_received, :appealed, :carrier, :tracking, :created_by, "
             ":created_at, :updated_at, :language, :categories, :skus, :d_outcome, :d_rule, "
             ":d_version, :decision, :priority, :fast_track, :queue, :auto_execute, :approved_at, "
-            ":refunded_at)",
+            ":refunded_at, :approved_by, :fin_required, :fin_by, :delivered, :root_cause, "
+            ":exchange_sku, :exchange_name, :exchange_price, :payable, :parent_id, "
+            ":channel_snapshot, :tier, :shipped)",
             {
                 **self._fields(request),
                 "number": request.number,
@@ -329,6 +361,13 @@ class SqlRequestsRepository:
                 "language": request.language,
                 "categories": SEP.join(request.categories),
                 "skus": SEP.join(request.skus),
+                "exchange_sku": request.exchange_sku,
+                "exchange_name": request.exchange_name,
+                "exchange_price": request.exchange_price.minor if request.exchange_price else None,
+                "parent_id": request.parent_id,
+                "channel_snapshot": request.channel,
+                "tier": request.customer_tier,
+                "shipped": request.order_shipped,
             },
         )
         sql.many(
@@ -346,10 +385,9 @@ class SqlRequestsRepository:
                 for line in request.lines
             ],
         )
-        self._store_document(request, view, new=True)
         self._flush(request)
 
-    def save(self, request: RefundRequest, view: dict[str, Any]) -> None:
+    def save(self, request: RefundRequest) -> None:
         self.sql.run(
             "UPDATE refund_requests SET amount_approved_minor = :approved, "
             "amount_refunded_minor = :refunded, status = :status, "
@@ -358,11 +396,16 @@ class SqlRequestsRepository:
             "updated_at = :updated_at, priority = :priority, fast_track = :fast_track, "
             "queue = :queue, auto_execute = :auto_execute, approved_at = :approved_at, "
             "refunded_at = :refunded_at, decision_outcome = :d_outcome, "
+            "approved_by = :approved_by, finance_approval_required = :fin_required, "
+            "finance_approved_by = :fin_by, return_delivered_at = :delivered, "
+            "root_cause = :root_cause, amount_payable_minor = :payable, "
             "decision_rule = :d_rule, decision_policy_version = :d_version, "
             "decision = :decision WHERE id = :id",
             self._fields(request),
         )
-        self._store_document(request, view, new=False)
+        graded = [{"id": line.id, "grade": line.grade} for line in request.lines if line.grade]
+        if graded:
+            self.sql.many("UPDATE refund_request_lines SET grade = :grade WHERE id = :id", graded)
         self._flush(request)
 
     def _flush(self, request: RefundRequest) -> None:

@@ -134,6 +134,20 @@ refund_requests = Table(
     Column("auto_execute", Boolean, nullable=False, server_default="0"),
     _time("approved_at"),
     _time("refunded_at"),
+    Column("approved_by", String(64)),
+    Column("finance_approval_required", Boolean, nullable=False, server_default="0"),
+    Column("finance_approved_by", String(64)),
+    _time("return_delivered_at"),
+    Column("root_cause", String(40)),
+    Column("exchange_sku", String(64)),
+    Column("exchange_name", String(200)),
+    Column("exchange_price_minor", BigInteger),
+    Column("amount_payable_minor", BigInteger),
+    Column("parent_id", Integer),
+    # Snapshots taken when the request is made, for deadlines and breakdowns.
+    Column("channel", String(32), nullable=False, server_default=""),
+    Column("customer_tier", String(16), nullable=False, server_default="standard"),
+    Column("order_shipped", Boolean, nullable=False, server_default="0"),
     _time("created_at", nullable=False),
     _time("updated_at", nullable=False),
     Index("ix_refund_requests_status_id", "status", "id"),
@@ -160,6 +174,7 @@ refund_request_lines = Table(
     Column("name", String(200), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
+    Column("grade", String(1)),
 )
 
 refund_request_events = Table(
@@ -266,6 +281,129 @@ category_labels = Table(
 
 reason_codes = Table(
     "reason_codes",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("label_zh", String(100), nullable=False),
+    Column("label_en", String(100), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+
+# ---------------------------------------------------------------------------- workflow
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), nullable=False),
+    # "status": the step the request's status waits on; "complaint", "follow_up": extra.
+    Column("kind", String(16), nullable=False),
+    Column("queue", String(16), nullable=False),
+    Column("step", String(24), nullable=False),
+    Column("state", String(8), nullable=False),  # open, done, cancelled
+    Column("owner", String(64)),
+    Column("priority", String(8), nullable=False),
+    _time("due_at"),
+    Column("business_hours", Boolean, nullable=False, server_default="0"),
+    Column("complaint_id", Integer),
+    _time("created_at", nullable=False),
+    _time("closed_at"),
+    _time("reminded_at"),
+    _time("escalated_at"),
+    Column("note", Text),
+    Index("ix_work_items_queue", "queue", "state", "due_at"),
+    Index("ix_work_items_request", "request_id", "state"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_item_id", Integer, ForeignKey("work_items.id"), nullable=False, index=True),
+    Column("request_id", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),  # remind, breach, auto
+    Column("action", String(24)),
+    _time("due_at", nullable=False),
+    _time("fired_at"),
+    _time("cancelled_at"),
+    Column("locked_by", String(64)),
+    _time("locked_until"),
+    Index("ix_timers_due", "fired_at", "cancelled_at", "due_at"),
+)
+
+sla_rules = Table(
+    "sla_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("step", String(24), nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("business_hours", Boolean, nullable=False),
+    Column("channel", String(32)),
+    Column("type", String(24)),
+    Column("tier", String(16)),
+    Column("fast_track", Boolean),
+    Column("order_shipped", Boolean),
+    Column("remind_at", String(8)),
+    Column("on_breach", String(24)),
+    Column("preset", String(16)),
+)
+
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD in the shop's time zone
+    Column("kind", String(8), nullable=False),  # holiday, workday
+    Column("name", String(100), nullable=False),
+)
+
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), nullable=False, index=True),
+    Column("source", String(16), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("opened_by", String(64)),
+    _time("opened_at", nullable=False),
+    Column("resolved_by", String(64)),
+    _time("resolved_at"),
+    Column("resolution", Text),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("by_id", String(64)),
+    Column("by_name", String(100), nullable=False),
+    _time("at", nullable=False),
+)
+
+compensations = Table(
+    "compensations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), nullable=False, index=True),
+    Column("customer_id", Integer, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # coupon, points, store_credit
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger),
+    Column("points", Integer),
+    Column("code", String(64)),
+    _time("expires_at"),
+    Column("cost_minor", BigInteger, nullable=False),
+    Column("issued_by", String(64)),
+    _time("issued_at", nullable=False),
+)
+
+root_cause_tags = Table(
+    "root_cause_tags",
     metadata,
     Column("code", String(40), primary_key=True),
     Column("label_zh", String(100), nullable=False),

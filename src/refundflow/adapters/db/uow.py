@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from refundflow.adapters.db.care_repo import SqlCareRepository
 from refundflow.adapters.db.history_repo import SqlHistoryRepository
 from refundflow.adapters.db.misc_repos import (
     SqlCredentialsRepository,
@@ -19,6 +20,10 @@ from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
 from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
+from refundflow.adapters.db.workflow_repo import SqlWorkflowRepository
+from refundflow.adapters.holidays import ChinaWorkdays
+from refundflow.domain.calendar import WorkdayData
+from refundflow.services.config import ShopConfig
 
 Clock = Callable[[], datetime]
 
@@ -28,6 +33,8 @@ def utc_now() -> datetime:
 
 
 class SqlUnitOfWork:
+    config: ShopConfig
+    workdays: WorkdayData
     sql: Sql
     orders: SqlOrdersRepository
     requests: SqlRequestsRepository
@@ -37,12 +44,25 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     policies: SqlPoliciesRepository
     history: SqlHistoryRepository
+    workflow: SqlWorkflowRepository
+    care: SqlCareRepository
 
-    def __init__(self, engine: Engine, *, write: bool, clock: Clock, tz: tzinfo) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        write: bool,
+        clock: Clock,
+        tz: tzinfo,
+        config: ShopConfig,
+        workdays: WorkdayData,
+    ) -> None:
         self._engine = engine
+        self.workdays = workdays
         self._write = write
         self._clock = clock
         self.tz = tz
+        self.config = config
 
     def now(self) -> datetime:
         return self._clock()
@@ -62,6 +82,8 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(sql)
         self.policies = SqlPoliciesRepository(sql)
         self.history = SqlHistoryRepository(sql)
+        self.workflow = SqlWorkflowRepository(sql)
+        self.care = SqlCareRepository(sql)
         self._done = False
         return self
 
@@ -89,10 +111,27 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     """Opens units of work on one engine with one clock and shop time zone."""
 
-    def __init__(self, engine: Engine, *, clock: Clock = utc_now, tz: tzinfo = UTC) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock = utc_now,
+        tz: tzinfo = UTC,
+        config: ShopConfig | None = None,
+        workdays: WorkdayData | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.tz = tz
+        self.config = config or ShopConfig()
+        self.workdays = workdays or ChinaWorkdays()
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write, clock=self.clock, tz=self.tz)
+        return SqlUnitOfWork(
+            self.engine,
+            write=write,
+            clock=self.clock,
+            tz=self.tz,
+            config=self.config,
+            workdays=self.workdays,
+        )
