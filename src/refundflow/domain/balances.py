@@ -103,10 +103,13 @@ def price_request(
     *,
     include_shipping: bool,
     moves_money: bool,
+    goodwill: Money | None = None,
 ) -> Pricing:
     """Price what a request asks for, or refuse it if it exceeds the refundable balance.
 
     ``moves_money`` is false for an exchange: its units are held, but no money goes back.
+    ``goodwill`` is money given back without any goods (a late delivery, a price
+    difference): it holds no units, only money.
     """
     currency = order.currency
     seen: set[str] = set()
@@ -135,9 +138,20 @@ def price_request(
                 details={"sku": sku, "asked": quantity, "refundable": refundable},
             )
         priced.append(PricedLine(line, quantity, value_of_units(line, hold, quantity)))
-    if not priced and not include_shipping:
+    if goodwill is not None:
+        if priced or include_shipping:
+            raise InvalidInputError(
+                "a goodwill amount stands alone: no lines and no shipping fee with it",
+                details={"field": "amount"},
+            )
+        if goodwill.currency != currency or not goodwill.amount > 0:
+            raise InvalidInputError(
+                f"a goodwill amount is a positive amount in {currency}",
+                details={"field": "amount"},
+            )
+    elif not priced and not include_shipping:
         raise InvalidInputError(
-            "a request needs at least one line, or include_shipping",
+            "a request needs at least one line, include_shipping, or a goodwill amount",
             details={"field": "lines"},
         )
     shipping = Money.zero(currency)
@@ -153,6 +167,8 @@ def price_request(
         for priced_line in priced:
             amount = amount + priced_line.amount
         amount = amount + shipping
+        if goodwill is not None:
+            amount = goodwill
         left = order.paid - holds.money_held
         if left.is_negative():
             left = Money.zero(currency)

@@ -49,6 +49,17 @@ class IntakeChannel(StrEnum):
 
 
 SUBMIT = "submit"
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeTarget:
+    """What an exchange sends instead: another sku (size, colour) at its unit price."""
+
+    sku: str
+    name: str
+    unit_price: Money
+
+
 DECIDE = "decide"
 LANGUAGES = ("zh-CN", "en")
 
@@ -175,6 +186,8 @@ class RefundRequest:
         actor: Actor,
         at: datetime,
         language: str = "zh-CN",
+        exchange: ExchangeTarget | None = None,
+        parent_id: int | None = None,
     ) -> RefundRequest:
         assert order.id is not None and order.customer.id is not None
         if language not in LANGUAGES:
@@ -209,7 +222,10 @@ class RefundRequest:
             channel=order.channel,
             customer_tier=order.customer.tier.value,
             order_shipped=order.shipped_at is not None,
+            parent_id=parent_id,
         )
+        if exchange is not None:
+            request._set_exchange(exchange)
         request.new_timeline.append(
             TimelineEvent(at, actor, SUBMIT, None, Status.PENDING_REVIEW, None)
         )
@@ -581,6 +597,36 @@ class RefundRequest:
         self._move(
             Action.APPEAL, Status.PENDING_REVIEW, actor, at, _text(reason, "reason", required=True)
         )
+
+    def _set_exchange(self, target: ExchangeTarget) -> None:
+        if self.type is not RequestType.EXCHANGE:
+            raise InvalidInputError(
+                "only an exchange names a replacement", details={"field": "exchange_sku"}
+            )
+        if len(self.lines) != 1:
+            raise InvalidInputError(
+                "an exchange swaps one line for its replacement", details={"field": "lines"}
+            )
+        if target.unit_price.currency != self.currency or target.unit_price.is_negative():
+            raise InvalidInputError(
+                f"the replacement's price is an amount in {self.currency}",
+                details={"field": "exchange_price"},
+            )
+        self.exchange_sku = target.sku
+        self.exchange_name = target.name
+        self.exchange_price = target.unit_price
+        difference = self.exchange_difference
+        if difference is not None and difference.is_negative():
+            self.amount_payable = -difference
+
+    @property
+    def exchange_difference(self) -> Money | None:
+        """What the returned units were worth less what the replacement costs: positive is
+        refunded to the customer, negative is owed by them."""
+        if self.exchange_price is None or not self.lines:
+            return None
+        line = self.lines[0]
+        return line.amount - self.exchange_price.times(line.quantity)
 
     def note(
         self, action: str, actor: Actor, at: datetime, reason: str | None = None, **data: Any

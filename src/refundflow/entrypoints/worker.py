@@ -1,4 +1,4 @@
-"""The worker: delivers the outbox (and, later, runs timers). Any number may run at once."""
+"""The worker: delivers the outbox and fires timers. Any number may run at once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import threading
 
 from refundflow.entrypoints.bootstrap import Container
 from refundflow.services.outbox import Handler, deliver_pending
+from refundflow.services.timers import fire_due_timers
 
 log = logging.getLogger("refundflow.worker")
 
@@ -28,7 +29,8 @@ class Worker:
         self.handlers = handlers_for(box)
 
     def run_once(self) -> int:
-        return deliver_pending(self.box.uows, self.handlers, self.worker_id)
+        delivered = deliver_pending(self.box.uows, self.handlers, self.worker_id)
+        return delivered + fire_due_timers(self.box.uows, self.worker_id)
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.worker_id)

@@ -19,7 +19,7 @@ from refundflow.domain.inspection import parse_grades
 from refundflow.domain.lifecycle import Action
 from refundflow.domain.permissions import may, roles_for
 from refundflow.domain.requests import RefundRequest
-from refundflow.services.intake import finance_threshold
+from refundflow.services.intake import finance_threshold, refund_difference
 from refundflow.services.parsing import parse_money, parse_time
 from refundflow.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from refundflow.services.views import store_request
@@ -38,6 +38,7 @@ class ActionInput:
     result: str | None = None
     reference: str | None = None
     grades: list[tuple[str, str, str | None]] | None = None  # inspect: (sku, A|B|C, note)
+    percent: int | None = None  # approve: keep the item, refund this share
     delivered_at: datetime | None = None
 
 
@@ -46,13 +47,23 @@ Handler = Callable[[UnitOfWork, RefundRequest, Actor, ActionInput], None]
 
 def _approve(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: ActionInput) -> None:
     amount = None
+    if data.amount is not None and data.percent is not None:
+        raise InvalidInputError("give amount or percent, not both", details={"field": "percent"})
     if data.amount is not None:
         amount = parse_money(data.amount, request.currency, "amount")
+    if data.percent is not None:
+        if not 0 < data.percent <= 100:
+            raise InvalidInputError("percent is from 1 to 100", details={"field": "percent"})
+        # Keep the item, refund a share of it (部分退款): no return needed.
+        amount = request.amount_requested.share(data.percent, 100)
+    requires_return = data.requires_return
+    if data.percent is not None and requires_return is None:
+        requires_return = False
     request.approve(
         actor,
         uow.now(),
         amount=amount,
-        requires_return=data.requires_return,
+        requires_return=requires_return,
         reason=data.reason,
         finance_above=finance_threshold(uow, request),
     )
@@ -74,6 +85,23 @@ def _inspect(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: Action
         grades=grades,
         rules=uow.config.inspection,
     )
+
+
+def _ship_replacement(
+    uow: UnitOfWork, request: RefundRequest, actor: Actor, data: ActionInput
+) -> None:
+    request.ship_replacement(actor, uow.now(), carrier=data.carrier, tracking_no=data.tracking_no)
+    child = refund_difference(uow, request)
+    if child is not None:
+        request.note(
+            "difference-refund",
+            actor,
+            uow.now(),
+            None,
+            refund_request_id=child.id,
+            number=child.number,
+            amount=child.amount_requested.text(),
+        )
 
 
 def _appeal(uow: UnitOfWork, request: RefundRequest, actor: Actor, data: ActionInput) -> None:
@@ -103,9 +131,7 @@ HANDLERS: dict[Action, Handler] = {
     Action.RETRY: lambda uow, r, a, d: r.retry(a, uow.now(), reason=d.reason),
     Action.MARK_REFUNDED: lambda uow, r, a, d: r.mark_refunded(a, uow.now(), reference=d.reference),
     Action.MARK_FAILED: lambda uow, r, a, d: r.mark_failed(a, uow.now(), reason=d.reason),
-    Action.SHIP_REPLACEMENT: lambda uow, r, a, d: r.ship_replacement(
-        a, uow.now(), carrier=d.carrier, tracking_no=d.tracking_no
-    ),
+    Action.SHIP_REPLACEMENT: _ship_replacement,
     Action.APPEAL: _appeal,
     Action.FINANCE_APPROVE: lambda uow, r, a, d: r.finance_approve(a, uow.now(), note=d.note),
     Action.CARRIER_DELIVERED: lambda uow, r, a, d: r.carrier_delivered(

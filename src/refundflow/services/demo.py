@@ -7,6 +7,7 @@ holds) to every status, with times that follow each other as they would in a sho
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -185,6 +186,18 @@ def _customer_pool(rng: random.Random, size: int) -> list[orders.CustomerInput]:
     return pool
 
 
+@dataclass(slots=True)
+class _Story:
+    """One refund request being played out: where it is and where it is meant to end."""
+
+    ref: str
+    target: Status
+    status: Status
+    customer: Actor
+    appeal: bool
+    view: dict[str, Any]
+
+
 def seed_demo(
     uows: UnitOfWorkFactory,
     clock: ManualClock,
@@ -194,78 +207,99 @@ def seed_demo(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DemoResult:
-    """Write ``orders_count`` orders and about a third as many refund requests."""
+    """Write ``orders_count`` orders and about a third as many refund requests.
+
+    Everything happens in time order across the whole shop (orders, requests and every
+    staff action are events on one clock), so each request is decided with exactly the
+    history that existed at its moment, as it would have been live.
+    """
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     end = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     start = end - timedelta(days=90)
     prefix = demo_order_prefix(seed)
     customers = _customer_pool(rng, max(50, orders_count // 3))
-    categories = list(CATALOGUE)
     placed_times = sorted(
         start + timedelta(seconds=rng.randrange(90 * 86400 - 3600)) for _ in range(orders_count)
     )
-    by_status: dict[str, int] = {}
-    requests = 0
-    for n, placed in enumerate(placed_times):
-        channel, code, _ = rng.choices(CHANNELS, weights=[c[2] for c in CHANNELS])[0]
-        paid = placed + timedelta(minutes=rng.randrange(1, 30))
-        shipped = paid + timedelta(hours=rng.randrange(4, 60))
-        delivered = shipped + timedelta(hours=rng.randrange(20, 96))
-        shipped_at = shipped if shipped < end else None
-        delivered_at = delivered if delivered < end and shipped_at else None
-        lines = []
-        for category in rng.sample(categories, rng.choice((1, 1, 1, 2, 2, 3))):
-            sku, name, price = rng.choice(CATALOGUE[category])
-            quantity = rng.choice((1, 1, 1, 2, 3))
-            discount = "0" if rng.random() < 0.7 else str(rng.choice((5, 10, 20)))
-            lines.append(
-                orders.LineInput(
-                    sku,
-                    name,
-                    quantity,
-                    price,
-                    category,
-                    discount + ".00" if discount != "0" else "0",
-                )
-            )
-        shipping = rng.choice(("0.00", "0.00", "8.00", "12.00"))
-        cmd = orders.UpsertOrder(
-            order_no=f"{code}{prefix}{placed:%Y%m%d}{n:05d}",
-            channel=channel,
-            currency="CNY",
-            customer=rng.choice(customers),
-            lines=lines,
-            placed_at=placed,
-            payments=[],
-            shipping_fee=shipping,
-            paid_at=paid,
-            shipped_at=shipped_at,
-            delivered_at=delivered_at,
-        )
-        total = orders.build_order(cmd).total
-        method = rng.choice(METHODS[channel])
-        reference = f"{method.upper()}-{seed}-{n:06d}"
-        cmd = replace(cmd, payments=[orders.PaymentInput(method, total.text(), reference)])
-        clock.set(paid)
+    events: list[tuple[datetime, int, Callable[[], None]]] = []
+    counter = iter(range(10**9))
+    stories: list[_Story] = []
+    done_orders = 0
+
+    def schedule(at: datetime, action: Callable[[], None]) -> None:
+        heapq.heappush(events, (at, next(counter), action))
+
+    def place(n: int, placed: datetime) -> None:
+        nonlocal done_orders
+        cmd = _order(rng, customers, prefix, seed, n, placed, end)
+        assert cmd.paid_at is not None
+        clock.set(cmd.paid_at)
         orders.upsert_order(uows, cmd)
-        if rng.random() < 0.33:
-            status = _request_for(uows, clock, rng, cmd, end)
-            if status is not None:
-                requests += 1
-                by_status[status.value] = by_status.get(status.value, 0) + 1
+        done_orders += 1
         if progress is not None:
-            progress(n + 1)
-    return DemoResult(orders_count, requests, by_status)
+            progress(done_orders)
+        if rng.random() < 0.33:
+            planned = _plan_request(rng, cmd, end)
+            if planned is not None:
+                at, submit = planned
+                schedule(at, lambda: _submit(uows, clock, rng, at, submit, end, stories, schedule))
+
+    for n, placed in enumerate(placed_times):
+        paid = placed + timedelta(minutes=1)
+        schedule(paid, lambda n=n, placed=placed: place(n, placed))  # type: ignore[misc]
+    while events:
+        _, _, action = heapq.heappop(events)
+        action()
+    by_status: dict[str, int] = {}
+    for story in stories:
+        by_status[story.status.value] = by_status.get(story.status.value, 0) + 1
+    return DemoResult(orders_count, len(stories), by_status)
 
 
-def _request_for(
-    uows: UnitOfWorkFactory,
-    clock: ManualClock,
+def _order(
     rng: random.Random,
-    order: orders.UpsertOrder,
+    customers: list[orders.CustomerInput],
+    prefix: str,
+    seed: int,
+    n: int,
+    placed: datetime,
     end: datetime,
-) -> Status | None:
-    """Ask for a refund on ``order`` and drive it to a target status; return where it ended."""
+) -> orders.UpsertOrder:
+    channel, code, _ = rng.choices(CHANNELS, weights=[c[2] for c in CHANNELS])[0]
+    paid = placed + timedelta(minutes=rng.randrange(1, 30))
+    shipped = paid + timedelta(hours=rng.randrange(4, 60))
+    delivered = shipped + timedelta(hours=rng.randrange(20, 96))
+    shipped_at = shipped if shipped < end else None
+    delivered_at = delivered if delivered < end and shipped_at else None
+    lines = []
+    for category in rng.sample(list(CATALOGUE), rng.choice((1, 1, 1, 2, 2, 3))):
+        sku, name, price = rng.choice(CATALOGUE[category])
+        quantity = rng.choice((1, 1, 1, 2, 3))
+        discount = "0" if rng.random() < 0.7 else f"{rng.choice((5, 10, 20))}.00"
+        lines.append(orders.LineInput(sku, name, quantity, price, category, discount))
+    cmd = orders.UpsertOrder(
+        order_no=f"{code}{prefix}{placed:%Y%m%d}{n:05d}",
+        channel=channel,
+        currency="CNY",
+        customer=rng.choice(customers),
+        lines=lines,
+        placed_at=placed,
+        payments=[],
+        shipping_fee=rng.choice(("0.00", "0.00", "8.00", "12.00")),
+        paid_at=paid,
+        shipped_at=shipped_at,
+        delivered_at=delivered_at,
+    )
+    method = rng.choice(METHODS[channel])
+    total = orders.build_order(cmd).total
+    payment = orders.PaymentInput(method, total.text(), f"{method.upper()}-{seed}-{n:06d}")
+    return replace(cmd, payments=[payment])
+
+
+def _plan_request(
+    rng: random.Random, order: orders.UpsertOrder, end: datetime
+) -> tuple[datetime, tuple[Status, intake.SubmitRefundRequest, Actor]] | None:
+    """When a refund request is made on ``order``, what it asks and where it should end."""
     target: Status = _pick(rng, TARGETS)
     delivered = order.delivered_at
     if delivered is None:
@@ -299,100 +333,140 @@ def _request_for(
     reason = str(_pick(rng, REASONS_BY_TYPE[request_type]))
     line = rng.choice(order.lines)
     customer = Actor(ActorKind.CUSTOMER, Role.CUSTOMER, None, order.customer.name)
-    clock.set(at)
     intake_channel = str(_pick(rng, [("portal", 6), ("hotline", 2), ("chat", 2), ("api", 1)]))
     submitter = customer if intake_channel == "portal" else CS
+    cmd = intake.SubmitRefundRequest(
+        order_no=order.order_no,
+        type=request_type,
+        reason=reason,
+        lines=[(line.sku, rng.randint(1, line.quantity))],
+        description=DESCRIPTIONS[reason],
+        include_shipping=request_type == "refund_only" and delivered is None,
+        refund_route=str(_pick(rng, [("original", 8), ("store_credit", 1), ("bank_transfer", 1)])),
+        intake_channel=intake_channel,
+    )
+    return at, (target, cmd, submitter if submitter is CS else customer)
+
+
+STAFF_FOR = {
+    Action.APPROVE: CS,
+    Action.REJECT: CS,
+    Action.RECEIVE: WAREHOUSE,
+    Action.INSPECT: WAREHOUSE,
+    Action.SHIP_REPLACEMENT: WAREHOUSE,
+    Action.EXECUTE: FINANCE,
+    Action.FINANCE_APPROVE: FINANCE,
+    Action.MARK_REFUNDED: FINANCE,
+    Action.MARK_FAILED: FINANCE,
+}
+CUSTOMER_ACTS = {Action.CANCEL, Action.RETURN_SHIPMENT, Action.APPEAL}
+HOURS = {
+    Action.APPROVE: (1, 30),
+    Action.REJECT: (1, 30),
+    Action.CANCEL: (0, 24),
+    Action.RETURN_SHIPMENT: (2, 48),
+    Action.RECEIVE: (24, 96),
+    Action.INSPECT: (1, 24),
+    Action.SHIP_REPLACEMENT: (4, 48),
+    Action.EXECUTE: (1, 24),
+    Action.FINANCE_APPROVE: (1, 8),
+    Action.MARK_REFUNDED: (0, 3),
+    Action.MARK_FAILED: (0, 2),
+    Action.APPEAL: (1, 30),
+}
+PAYLOADS: dict[Action, dict[str, Any]] = {
+    Action.REJECT: {"reason": "商品已使用，影响二次销售"},
+    Action.CANCEL: {"reason": "已和商家协商解决"},
+    Action.RECEIVE: {"note": "已签收"},
+    Action.INSPECT: {"result": "pass", "note": "外观完好，可二次销售"},
+    Action.MARK_FAILED: {"reason": "银行卡状态异常，退款被退回"},
+    Action.APPEAL: {"reason": "商品确实有问题，请再看看"},
+}
+
+
+def _submit(
+    uows: UnitOfWorkFactory,
+    clock: ManualClock,
+    rng: random.Random,
+    at: datetime,
+    planned: tuple[Status, intake.SubmitRefundRequest, Actor],
+    end: datetime,
+    stories: list[_Story],
+    schedule: Callable[[datetime, Callable[[], None]], None],
+) -> None:
+    target, cmd, submitter = planned
+    clock.set(at)
     try:
-        submitted = intake.submit_refund_request(
-            uows,
-            intake.SubmitRefundRequest(
-                order_no=order.order_no,
-                type=request_type,
-                reason=reason,
-                lines=[(line.sku, rng.randint(1, line.quantity))],
-                description=DESCRIPTIONS[reason],
-                include_shipping=request_type == "refund_only" and delivered is None,
-                refund_route=str(
-                    _pick(rng, [("original", 8), ("store_credit", 1), ("bank_transfer", 1)])
-                ),
-                intake_channel=intake_channel,
-            ),
-            submitter,
-        )
+        submitted = intake.submit_refund_request(uows, cmd, submitter)
     except ConflictError:
-        return None
-    ref = str(submitted.view["id"])
-    status = Status(submitted.view["status"])
-    customer_acts = {Action.CANCEL, Action.RETURN_SHIPMENT, Action.APPEAL}
-    staff_for = {
-        Action.APPROVE: CS,
-        Action.REJECT: CS,
-        Action.RECEIVE: WAREHOUSE,
-        Action.INSPECT: WAREHOUSE,
-        Action.FINANCE_APPROVE: FINANCE,
-        Action.SHIP_REPLACEMENT: WAREHOUSE,
-        Action.EXECUTE: FINANCE,
-        Action.MARK_REFUNDED: FINANCE,
-        Action.MARK_FAILED: FINANCE,
-    }
-    hours = {
-        Action.APPROVE: (1, 30),
-        Action.REJECT: (1, 30),
-        Action.CANCEL: (0, 24),
-        Action.RETURN_SHIPMENT: (2, 48),
-        Action.RECEIVE: (24, 96),
-        Action.INSPECT: (1, 24),
-        Action.SHIP_REPLACEMENT: (4, 48),
-        Action.EXECUTE: (1, 24),
-        Action.MARK_REFUNDED: (0, 3),
-        Action.FINANCE_APPROVE: (1, 8),
-        Action.MARK_FAILED: (0, 2),
-        Action.APPEAL: (1, 30),
-    }
-    data: dict[Action, dict[str, Any]] = {
-        Action.REJECT: {"reason": "商品已使用，影响二次销售"},
-        Action.CANCEL: {"reason": "已和商家协商解决"},
-        Action.RECEIVE: {"note": "已签收"},
-        Action.INSPECT: {"result": "pass", "note": "外观完好，可二次销售"},
-        Action.MARK_FAILED: {"reason": "银行卡状态异常，退款被退回"},
-        Action.APPEAL: {"reason": "商品确实有问题，请再看看"},
-    }
-    appeal = target is Status.PENDING_REVIEW and rng.random() < 0.2
-    shipped = False
-    view = submitted.view
-    for _ in range(12):
-        awaits_finance = bool(
-            view["finance_approval"] and view["finance_approval"]["approved_by"] is None
-        )
-        action = _next_action(status, target, appeal, shipped, awaits_finance)
-        if action is None:
-            break
+        return
+    customer = (
+        submitter
+        if submitter.kind is ActorKind.CUSTOMER
+        else Actor(ActorKind.CUSTOMER, Role.CUSTOMER, None, "customer")
+    )
+    story = _Story(
+        ref=str(submitted.view["id"]),
+        target=target,
+        status=Status(submitted.view["status"]),
+        customer=customer,
+        appeal=target is Status.PENDING_REVIEW and rng.random() < 0.2,
+        view=submitted.view,
+    )
+    stories.append(story)
+    _schedule_next(uows, clock, rng, story, at, end, schedule)
+
+
+def _schedule_next(
+    uows: UnitOfWorkFactory,
+    clock: ManualClock,
+    rng: random.Random,
+    story: _Story,
+    now: datetime,
+    end: datetime,
+    schedule: Callable[[datetime, Callable[[], None]], None],
+) -> None:
+    view = story.view
+    awaits_finance = bool(
+        view["finance_approval"] and view["finance_approval"]["approved_by"] is None
+    )
+    shipped = view["return_shipment"] is not None
+    action = _next_action(story.status, story.target, story.appeal, shipped, awaits_finance)
+    if action is None:
+        return
+    low, high = HOURS[action]
+    at = now + timedelta(minutes=rng.randrange(low * 60, high * 60 + 1))
+    if at >= end:
+        return
+    payload = dict(PAYLOADS.get(action, {}))
+    if action is Action.RETURN_SHIPMENT:
+        payload = {
+            "carrier": rng.choice(CARRIERS),
+            "tracking_no": f"SF{rng.randrange(10**12):012d}",
+        }
+    elif action is Action.SHIP_REPLACEMENT:
+        payload = {
+            "carrier": rng.choice(CARRIERS),
+            "tracking_no": f"YT{rng.randrange(10**12):012d}",
+        }
+    elif action is Action.MARK_REFUNDED:
+        payload = {"reference": f"RFD{rng.randrange(10**10):010d}"}
+
+    def act() -> None:
         if action is Action.APPEAL:
-            appeal = False
-        low, high = hours[action]
-        next_at = at + timedelta(minutes=rng.randrange(low * 60, high * 60 + 1))
-        if next_at >= end:
-            break
-        at = next_at
+            story.appeal = False
         clock.set(at)
-        payload = dict(data.get(action, {}))
-        if action is Action.RETURN_SHIPMENT:
-            payload = {
-                "carrier": rng.choice(CARRIERS),
-                "tracking_no": f"SF{rng.randrange(10**12):012d}",
-            }
-        elif action is Action.SHIP_REPLACEMENT:
-            payload = {
-                "carrier": rng.choice(CARRIERS),
-                "tracking_no": f"YT{rng.randrange(10**12):012d}",
-            }
-        elif action is Action.MARK_REFUNDED:
-            payload = {"reference": f"RFD{rng.randrange(10**10):010d}"}
-        actor = customer if action in customer_acts else staff_for[action]
-        view = actions.perform(uows, ref, action, actor, actions.ActionInput(**payload))
-        status = Status(view["status"])
-        shipped = view["return_shipment"] is not None
-    return status
+        actor = story.customer if action in CUSTOMER_ACTS else STAFF_FOR[action]
+        try:
+            story.view = actions.perform(
+                uows, story.ref, action, actor, actions.ActionInput(**payload)
+            )
+        except ConflictError:
+            return  # a timer or another step moved it meanwhile: its story ends here
+        story.status = Status(story.view["status"])
+        _schedule_next(uows, clock, rng, story, at, end, schedule)
+
+    schedule(at, act)
 
 
 def _next_action(

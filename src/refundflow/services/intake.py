@@ -17,9 +17,16 @@ from refundflow.domain.errors import (
 )
 from refundflow.domain.lifecycle import RequestType
 from refundflow.domain.money import Money
+from refundflow.domain.orders import Order
 from refundflow.domain.permissions import Operation, may
-from refundflow.domain.requests import IntakeChannel, RefundRequest, RefundRoute, request_number
-from refundflow.services.parsing import parse_enum, parse_quantity, parse_text
+from refundflow.domain.requests import (
+    ExchangeTarget,
+    IntakeChannel,
+    RefundRequest,
+    RefundRoute,
+    request_number,
+)
+from refundflow.services.parsing import parse_enum, parse_money, parse_quantity, parse_text
 from refundflow.services.policies import decide
 from refundflow.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from refundflow.services.views import store_request
@@ -36,6 +43,10 @@ class SubmitRefundRequest:
     refund_route: str = "original"
     intake_channel: str = "api"
     language: str = "zh-CN"
+    amount: str | None = None  # goodwill: money back without goods (no lines)
+    exchange_sku: str | None = None
+    exchange_name: str | None = None
+    exchange_price: str | None = None  # per unit
 
     def fingerprint(self) -> str:
         canonical = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
@@ -51,6 +62,66 @@ class Submitted:
 def finance_threshold(uow: UnitOfWork, request: RefundRequest) -> Money:
     """Above this, a refund needs a second, finance approval (in the request's currency)."""
     return Money.rounded(uow.config.finance_approval_above, request.currency)
+
+
+def _replacement_price(
+    order: Order, cmd: SubmitRefundRequest, asked: list[tuple[str, int]]
+) -> Money:
+    """The replacement's unit price: as given, else the returned line's (a like-for-like swap
+    of size or colour)."""
+    if cmd.exchange_price is not None:
+        return parse_money(cmd.exchange_price, order.currency, "exchange_price")
+    line = order.line(asked[0][0]) if asked else None
+    if line is None:
+        raise InvalidInputError("an exchange names the line it swaps", details={"field": "lines"})
+    return line.net.share(1, line.quantity)
+
+
+def refund_difference(uow: UnitOfWork, exchange: RefundRequest) -> RefundRequest | None:
+    """When an exchange's replacement ships and cost less than what came back, the
+    difference goes back to the customer as a refund of its own (approved by the system,
+    bounded by the order's refundable money like any refund)."""
+    difference = exchange.exchange_difference
+    if difference is None or not difference.amount > 0:
+        return None
+    order = uow.orders.get_by_id(exchange.order_id, lock=True)
+    assert order is not None
+    now = uow.now()
+    pricing = price_request(
+        order,
+        uow.orders.holds(order),
+        [],
+        include_shipping=False,
+        moves_money=True,
+        goodwill=difference,
+    )
+    request_id = uow.requests.next_id()
+    system = Actor.system("exchange")
+    child = RefundRequest.submit(
+        request_id=request_id,
+        number=request_number(request_id, now.astimezone(uow.tz).date()),
+        order=order,
+        pricing=pricing,
+        include_shipping=False,
+        type=RequestType.REFUND_ONLY,
+        reason=exchange.reason,
+        description=f"换货差价退款 / price difference of exchange {exchange.number}",
+        refund_route=exchange.refund_route,
+        intake_channel=exchange.intake_channel,
+        actor=system,
+        at=now,
+        language=exchange.language,
+        parent_id=exchange.id,
+    )
+    child.approve(
+        system,
+        now,
+        requires_return=False,
+        reason="换货差价 / exchange price difference",
+        finance_above=finance_threshold(uow, child),
+    )
+    store_request(uow, child, new=True)
+    return child
 
 
 def _scope(actor: Actor) -> str:
@@ -105,12 +176,31 @@ def submit_refund_request(
         order = uow.orders.get(cmd.order_no, lock=True)
         if order is None:
             raise NotFoundError(f"no order {cmd.order_no}", details={"order_no": cmd.order_no})
+        goodwill = None
+        if cmd.amount is not None:
+            if request_type is not RequestType.REFUND_ONLY:
+                raise InvalidInputError(
+                    "a goodwill amount goes with type refund_only", details={"field": "amount"}
+                )
+            goodwill = parse_money(cmd.amount, order.currency, "amount")
+        exchange = None
+        if cmd.exchange_sku is not None or request_type is RequestType.EXCHANGE:
+            exchange = ExchangeTarget(
+                sku=parse_text(
+                    cmd.exchange_sku or (asked[0][0] if asked else ""), "exchange_sku", limit=64
+                ),
+                name=parse_text(
+                    cmd.exchange_name or "", "exchange_name", limit=200, required=False
+                ),
+                unit_price=_replacement_price(order, cmd, asked),
+            )
         pricing = price_request(
             order,
             uow.orders.holds(order),
             asked,
             include_shipping=cmd.include_shipping,
             moves_money=request_type is not RequestType.EXCHANGE,
+            goodwill=goodwill,
         )
         request_id = uow.requests.next_id()
         request = RefundRequest.submit(
@@ -127,6 +217,7 @@ def submit_refund_request(
             actor=actor,
             at=now,
             language=cmd.language,
+            exchange=exchange,
         )
         request.apply_decision(
             decide(uow, request, order), now, finance_above=finance_threshold(uow, request)

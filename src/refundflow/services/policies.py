@@ -21,7 +21,7 @@ from refundflow.domain.requests import LANGUAGES, RefundRequest
 from refundflow.policy.compiler import CompiledPolicy, compile_policy
 from refundflow.policy.document import PolicyDocument, parse_document, to_wire
 from refundflow.policy.explain import Labels, explain
-from refundflow.policy.history import OrderSide, RequestSide, facts_for
+from refundflow.policy.history import CustomerHistory, OrderSide, RequestSide, facts_for
 from refundflow.policy.page import describe, render_text
 from refundflow.services.unit_of_work import StoredPolicy, UnitOfWork, UnitOfWorkFactory
 
@@ -96,11 +96,17 @@ def decide(uow: UnitOfWork, request: RefundRequest, order: Order) -> Decision:
         request_side(request),
         order_side(order),
         order.customer.tier.value,
-        uow.requests.customer_history(order.customer.id, exclude_id=request.id),
+        _history(uow, order.customer.id, request.id),
         request.created_at,
         policy.document.trust_quota,
     )
     return decision_for(policy.document, policy.match(facts), facts, labels(uow))
+
+
+def _history(uow: UnitOfWork, customer_id: int, request_id: int) -> CustomerHistory:
+    history = uow.requests.customer_history(customer_id, exclude_id=request_id)
+    history.complaint_open = uow.care.open_complaint_for_customer(customer_id)
+    return history
 
 
 def decision_for(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from refundflow.domain.balances import Holds
 from refundflow.domain.calendar import WorkdayData
 from refundflow.domain.care import Compensation, Complaint, Contact
+from refundflow.domain.events import DomainEvent
 from refundflow.domain.lifecycle import RequestType, Status
 from refundflow.domain.orders import Order
 from refundflow.domain.permissions import Role
@@ -199,6 +200,9 @@ class OutboxRepository(Protocol):
 
     def failed(self, message_id: int, error: str, retry_at: datetime) -> None: ...
 
+    def add(self, events: list[DomainEvent]) -> None:
+        """Write events to the outbox in the current transaction."""
+
 
 class PoliciesRepository(Protocol):
     def published(self) -> tuple[int, str] | None:
@@ -252,7 +256,12 @@ class WorkflowRepository(Protocol):
     def save_item(self, item: WorkItem) -> None: ...
 
     def queue(
-        self, name: str, filters: QueueFilter, *, limit: int, after: tuple[str, int] | None
+        self,
+        name: str,
+        filters: QueueFilter,
+        *,
+        limit: int,
+        after: tuple[datetime | None, int] | None,
     ) -> list[QueueRow]: ...
 
     def add_timers(self, timers: Iterable[Timer]) -> None: ...

@@ -119,6 +119,7 @@ def request_view(request: RefundRequest, timeline: list[TimelineEvent] | None) -
                 "sku": request.exchange_sku,
                 "name": request.exchange_name,
                 "price": money(request.exchange_price),
+                "difference": money(request.exchange_difference),
                 "amount_payable": money(request.amount_payable),
             }
             if request.exchange_sku

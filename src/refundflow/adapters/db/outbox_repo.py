@@ -7,7 +7,9 @@ from datetime import datetime
 
 import orjson
 
+from refundflow.adapters.db.requests_repo import write_outbox
 from refundflow.adapters.db.sql import Sql
+from refundflow.domain.events import DomainEvent
 from refundflow.services.outbox import OutboxMessage
 
 
@@ -31,6 +33,10 @@ class SqlOutboxRepository:
         )
         rows.sort(key=lambda r: r[0])
         return [OutboxMessage(r[0], r[1], r[2], orjson.loads(r[3]), r[4]) for r in rows]
+
+    def add(self, events: list[DomainEvent]) -> None:
+        if events:
+            write_outbox(self.sql, events)
 
     def delivered(self, message_id: int, at: datetime) -> None:
         self.sql.run(

@@ -107,7 +107,12 @@ class SqlWorkflowRepository:
         )
 
     def queue(
-        self, name: str, filters: QueueFilter, *, limit: int, after: tuple[str, int] | None
+        self,
+        name: str,
+        filters: QueueFilter,
+        *,
+        limit: int,
+        after: tuple[datetime | None, int] | None,
     ) -> list[QueueRow]:
         """Open items of a queue, soonest due first, with what staff need to triage."""
         where = ["w.state = 'open'"]
@@ -136,14 +141,23 @@ class SqlWorkflowRepository:
             where.append("w.due_at < :now")
             params["now"] = self.sql.ts(filters.overdue_at)
         if after is not None:
-            where.append("(w.due_at > :after_due OR (w.due_at = :after_due AND w.id > :after_id))")
-            params["after_due"], params["after_id"] = after
+            due, item_id = after
+            params["after_id"] = item_id
+            if due is None:  # items without a deadline come last
+                where.append("w.due_at IS NULL AND w.id > :after_id")
+            else:
+                where.append(
+                    "(w.due_at IS NULL OR w.due_at > :after_due "
+                    "OR (w.due_at = :after_due AND w.id > :after_id))"
+                )
+                params["after_due"] = self.sql.ts(due)
         rows = self.sql.all(
             f"SELECT {', '.join('w.' + c for c in _ITEM.split(', '))}, r.number, r.type, "
             "r.reason, r.status, r.currency, r.amount_requested_minor, r.channel, "
             "r.customer_tier, r.fast_track FROM work_items w JOIN refund_requests r "
             f"ON r.id = w.request_id WHERE {' AND '.join(where)} "
-            "ORDER BY w.due_at, w.id LIMIT :limit",
+            "ORDER BY CASE WHEN w.due_at IS NULL THEN 1 ELSE 0 END, w.due_at, w.id "
+            "LIMIT :limit",
             params,
         )
         return [

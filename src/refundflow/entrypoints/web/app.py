@@ -19,11 +19,15 @@ from refundflow.entrypoints.settings import Settings
 from refundflow.entrypoints.web import errors
 from refundflow.entrypoints.web.pages import policy as policy_page
 from refundflow.entrypoints.web.routes import (
+    care,
     health,
     orders,
     policies,
+    queues,
     reason_codes,
     refund_requests,
+    warehouse,
+    workflow_settings,
 )
 from refundflow.services.auth import TokenAuthenticator
 
@@ -63,6 +67,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(refund_requests.router)
     app.include_router(reason_codes.router)
     app.include_router(policies.router)
+    app.include_router(queues.router)
+    app.include_router(care.router)
+    app.include_router(warehouse.router)
+    app.include_router(workflow_settings.router)
     app.include_router(policy_page.router)
     _declare_bearer_auth(app)
     _serve_docs(app)

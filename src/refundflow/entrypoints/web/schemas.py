@@ -137,6 +137,22 @@ class RefundRequestCreate(Strict):
     language: Literal["zh-CN", "en"] = Field(
         "zh-CN", description="the language of the customer's explanations and messages"
     )
+    amount: DecimalString | None = Field(
+        None, description="goodwill: money back without goods (type refund_only, no lines)"
+    )
+    exchange_sku: str | None = Field(None, max_length=64, description="exchange: the replacement")
+    exchange_name: str | None = Field(None, max_length=200)
+    exchange_price: DecimalString | None = Field(
+        None, description="the replacement's unit price (default: the returned line's)"
+    )
+
+
+class GradeIn(Strict):
+    sku: str = Field(min_length=1, max_length=64)
+    grade: Literal["A", "B", "C"] = Field(
+        description="A resellable, B resellable with defects, C not resellable"
+    )
+    note: str | None = Field(None, max_length=500)
 
 
 class ActionBody(Strict):
@@ -153,6 +169,11 @@ class ActionBody(Strict):
     tracking_no: str | None = Field(None, max_length=64)
     result: Literal["pass", "fail"] | None = None
     reference: str | None = Field(None, max_length=128)
+    grades: list[GradeIn] | None = Field(None, max_length=500, description="inspect: per line")
+    delivered_at: AwareDatetime | None = Field(None, description="carrier-delivered: when")
+    percent: int | None = Field(
+        None, ge=1, le=100, description="approve: keep the item, refund this percentage"
+    )
 
 
 class ActorPublic(BaseModel):
@@ -177,6 +198,28 @@ class RequestLinePublic(BaseModel):
     name: str
     quantity: int
     amount: str
+    grade: str | None
+
+
+class NextStepPublic(BaseModel):
+    queue: str
+    step: str
+    due_at: datetime | None
+    owner: str | None
+    work_item_id: int | None
+
+
+class FinanceApprovalPublic(BaseModel):
+    required: bool
+    approved_by: str | None
+
+
+class ExchangePublic(BaseModel):
+    sku: str | None
+    name: str | None
+    price: str | None
+    difference: str | None
+    amount_payable: str | None
 
 
 class ReturnShipmentPublic(BaseModel):
@@ -229,6 +272,12 @@ class RefundRequestSummary(BaseModel):
     language: Literal["zh-CN", "en"]
     priority: Literal["normal", "high"]
     fast_track: bool
+    channel: str
+    customer_tier: str
+    finance_approval: FinanceApprovalPublic | None
+    root_cause: str | None
+    exchange: ExchangePublic | None
+    parent_id: int | None
     decision: DecisionPublic | None
     return_shipment: ReturnShipmentPublic | None
     lines: list[RequestLinePublic]
@@ -238,6 +287,7 @@ class RefundRequestSummary(BaseModel):
 
 class RefundRequestPublic(RefundRequestSummary):
     timeline: list[TimelineEventPublic]
+    next_step: NextStepPublic | None
 
 
 class RefundRequestPage(BaseModel):

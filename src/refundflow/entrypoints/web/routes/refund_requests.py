@@ -63,6 +63,10 @@ async def create_refund_request(
         refund_route=body.refund_route.value,
         intake_channel=body.intake_channel.value,
         language=body.language,
+        amount=body.amount,
+        exchange_sku=body.exchange_sku,
+        exchange_name=body.exchange_name,
+        exchange_price=body.exchange_price,
     )
     result = await run(
         caller.box,
@@ -154,6 +158,9 @@ async def act_on_refund_request(
             tracking_no=data.tracking_no,
             result=data.result,
             reference=data.reference,
+            grades=[(g.sku, g.grade, g.note) for g in data.grades] if data.grades else None,
+            delivered_at=data.delivered_at,
+            percent=data.percent,
         ),
     )
     return Json(view)
