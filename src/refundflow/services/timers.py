@@ -38,13 +38,20 @@ def fire_due_timers(uows: UnitOfWorkFactory, worker_id: str, *, limit: int = 50)
         due = uow.workflow.due_timers(now, limit, worker_id, now + LEASE)
         uow.commit()
     for timer in due:
-        assert timer.id is not None
-        with uows() as uow:
-            if not uow.workflow.fire(timer.id, uow.now()):
-                continue  # fired by another worker, or its step closed: nothing to do
-            _act(uow, timer)
-            uow.commit()
+        fire_timer(uows, timer)
     return len(due)
+
+
+def fire_timer(uows: UnitOfWorkFactory, timer: Timer) -> bool:
+    """Act on one leased timer unless another worker already did (or its step closed);
+    return whether it acted."""
+    assert timer.id is not None
+    with uows() as uow:
+        if not uow.workflow.fire(timer.id, uow.now()):
+            return False
+        _act(uow, timer)
+        uow.commit()
+    return True
 
 
 def _event(uow: UnitOfWork, topic: str, item: WorkItem, **extra: Any) -> DomainEvent:

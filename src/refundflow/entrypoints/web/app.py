@@ -64,11 +64,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     errors.install(app)
     app.include_router(health.router)
     app.include_router(orders.router)
+    # Specific sub-resources of a request before the generic /{request_id}/{action} route.
+    app.include_router(care.router)
     app.include_router(refund_requests.router)
     app.include_router(reason_codes.router)
     app.include_router(policies.router)
     app.include_router(queues.router)
-    app.include_router(care.router)
     app.include_router(warehouse.router)
     app.include_router(workflow_settings.router)
     app.include_router(policy_page.router)
