@@ -411,3 +411,78 @@ root_cause_tags = Table(
     Column("active", Boolean, nullable=False),
     Column("position", Integer, nullable=False),
 )
+
+
+# ---------------------------------------------------------------------------- customers' side
+customer_codes = Table(
+    "customer_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("identifier", String(64), nullable=False, index=True),  # hash of order + contact
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("order_id", Integer, ForeignKey("orders.id")),
+    Column("code_hash", String(128), nullable=False),
+    Column("channel", String(8), nullable=False),  # sms, email
+    _time("created_at", nullable=False),
+    _time("expires_at", nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _time("used_at"),
+)
+
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    _time("created_at", nullable=False),
+    _time("expires_at", nullable=False),
+    _time("revoked_at"),
+)
+
+customer_preferences = Table(
+    "customer_preferences",
+    metadata,
+    Column("customer_id", Integer, ForeignKey("customers.id"), primary_key=True),
+    Column("language", String(8), nullable=False),
+    Column("email", Boolean, nullable=False),
+    Column("sms", Boolean, nullable=False),
+    Column("push", Boolean, nullable=False),
+    _time("updated_at", nullable=False),
+)
+
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),  # webpush, app, fcm
+    Column("endpoint", Text, nullable=False),
+    Column("keys", Text),  # JSON: p256dh and auth for Web Push
+    _time("created_at", nullable=False),
+    _time("revoked_at"),
+)
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), nullable=False, unique=True),
+    Column("customer_id", Integer, nullable=False, index=True),
+    Column("csat", Integer, nullable=False),  # 1–5
+    Column("resolved", Boolean, nullable=False),
+    Column("comment", Text),
+    _time("answered_at", nullable=False),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), index=True),
+    Column("customer_id", Integer),
+    Column("path", String(255), nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    _time("created_at", nullable=False),
+)
