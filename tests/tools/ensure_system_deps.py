@@ -12,7 +12,10 @@ import subprocess
 import sys
 
 # (command or path that proves the package is there, Debian package)
-NEEDED: list[tuple[str, str]] = []
+NEEDED: list[tuple[str, str]] = [
+    ("/usr/bin/chromium", "chromium"),  # the browser tests (Playwright drives it)
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "fonts-wqy-microhei"),  # Chinese text
+]
 
 
 def _present(probe: str) -> bool:

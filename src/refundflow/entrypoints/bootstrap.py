@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from refundflow.adapters.db.checkpoint import WalCheckpointer
 from refundflow.adapters.db.engine import make_engine, sqlite_path
 from refundflow.adapters.db.uow import Clock, SqlUnitOfWorkFactory, utc_now
+from refundflow.adapters.media import PhotoStore
 from refundflow.entrypoints.settings import Settings
 
 
@@ -20,6 +21,7 @@ class Container:
     engine: Engine
     uows: SqlUnitOfWorkFactory
     checkpointer: WalCheckpointer | None = None
+    photos: PhotoStore = field(default_factory=lambda: PhotoStore("./media"))
 
     @property
     def is_sqlite(self) -> bool:
@@ -44,6 +46,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Container:
         engine,
         SqlUnitOfWorkFactory(engine, clock=clock, tz=settings.tz, config=settings.shop_config()),
         WalCheckpointer(path).start() if path else None,
+        PhotoStore(settings.media_dir),
     )
 
 

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         15, ge=1, le=600, description="staff minutes one manual review takes (simulations)"
     )
     shop_name: str = Field("refundflow", description="shown on the customer pages")
+    public_url: str = Field("http://127.0.0.1:8000", description="where customers reach us")
+    hotline: str = Field("400-000-0000", description="the customer service hotline")
+    chat_url: str | None = Field(None, description="online chat link shown on the portal")
+    media_dir: str = Field("./media", description="where customers' photos are kept")
     finance_approval_above: Decimal = Field(
         Decimal("2000"), ge=0, description="refunds above this need a second, finance approval"
     )
@@ -83,4 +87,5 @@ class Settings(BaseSettings):
             ),
             work_starts=self.work_starts,
             work_ends=self.work_ends,
+            secret=self.secret_key.encode(),
         )

@@ -19,7 +19,7 @@ from refundflow.domain.inspection import parse_grades
 from refundflow.domain.lifecycle import Action
 from refundflow.domain.permissions import may, roles_for
 from refundflow.domain.requests import RefundRequest
-from refundflow.services.intake import finance_threshold, refund_difference
+from refundflow.services.intake import finance_threshold, owns, refund_difference
 from refundflow.services.parsing import parse_money, parse_time
 from refundflow.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from refundflow.services.views import store_request
@@ -163,6 +163,8 @@ def perform(
         )
     with uows() as uow:
         request = load_request(uow, ref, lock=True)
+        if not owns(actor, request.customer_id):
+            raise NotFoundError(f"no refund request {ref}", details={"id": ref})
         HANDLERS[action](uow, request, actor, data)
         view = store_request(uow, request)
         uow.commit()

@@ -19,3 +19,8 @@ class ShopConfig:
     work_ends: time = time(18, 0)
     # What one loyalty point costs the shop, for the compensation ledger.
     point_value: Decimal = Decimal("0.01")
+    # Keys one-time codes and signed links; set from REFUNDFLOW_SECRET_KEY.
+    secret: bytes = b"development-only-secret-change-me"
+    code_minutes: int = 10
+    code_attempts: int = 5
+    portal_session_hours: int = 24

@@ -18,7 +18,7 @@ from refundflow.domain.errors import (
 from refundflow.domain.lifecycle import RequestType
 from refundflow.domain.money import Money
 from refundflow.domain.orders import Order
-from refundflow.domain.permissions import Operation, may
+from refundflow.domain.permissions import Operation, Role, may
 from refundflow.domain.requests import (
     ExchangeTarget,
     IntakeChannel,
@@ -57,6 +57,12 @@ class SubmitRefundRequest:
 class Submitted:
     view: dict[str, Any]
     replayed: bool
+
+
+def owns(actor: Actor, customer_id: int | None) -> bool:
+    """Staff see every customer; a customer (portal session) only themselves. A customer
+    asking for someone else's object is told it does not exist."""
+    return actor.role is not Role.CUSTOMER or actor.id == str(customer_id)
 
 
 def finance_threshold(uow: UnitOfWork, request: RefundRequest) -> Money:
@@ -174,7 +180,7 @@ def submit_refund_request(
                 details={"field": "reason"},
             )
         order = uow.orders.get(cmd.order_no, lock=True)
-        if order is None:
+        if order is None or not owns(actor, order.customer.id):
             raise NotFoundError(f"no order {cmd.order_no}", details={"order_no": cmd.order_no})
         goodwill = None
         if cmd.amount is not None:

@@ -60,3 +60,9 @@ def put_reason(uows: UnitOfWorkFactory, actor: Actor, cmd: PutReason) -> dict[st
         uow.reasons.put(reason, position)
         uow.commit()
     return reason_view(reason, position)
+
+
+def active_reasons(uows: UnitOfWorkFactory) -> list[dict[str, Any]]:
+    """The reasons customers choose from (public: the portal shows them)."""
+    with uows(write=False) as uow:
+        return [reason_view(r, i) for i, r in enumerate(uow.reasons.all()) if r.active]

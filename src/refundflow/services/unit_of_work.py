@@ -81,6 +81,14 @@ class QueueRow:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredCode:
+    id: int
+    customer_id: int | None
+    code_hash: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
 class RequestFilter:
     status: Status | None = None
     type: RequestType | None = None
@@ -316,6 +324,63 @@ class CareRepository(Protocol):
     def put_root_cause(self, tag: ReasonCode, position: int) -> None: ...
 
 
+class PortalRepository(Protocol):
+    def codes_since(self, identifier: str, since: datetime) -> int: ...
+
+    def add_code(
+        self,
+        *,
+        identifier: str,
+        customer_id: int | None,
+        order_id: int | None,
+        code_hash: str,
+        channel: str,
+        at: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    def latest_code(self, identifier: str, now: datetime) -> StoredCode | None: ...
+
+    def count_attempt(self, code_id: int) -> None: ...
+
+    def use_code(self, code_id: int, at: datetime) -> None: ...
+
+    def add_session(
+        self, token_hash: str, customer_id: int, at: datetime, expires_at: datetime
+    ) -> None: ...
+
+    def session(self, token_hash: str, now: datetime) -> tuple[int, str] | None: ...
+
+    def revoke_session(self, token_hash: str, at: datetime) -> None: ...
+
+    def add_survey(
+        self,
+        request_id: int,
+        customer_id: int,
+        csat: int,
+        resolved: bool,
+        comment: str | None,
+        at: datetime,
+    ) -> bool: ...
+
+    def survey(self, request_id: int) -> dict[str, Any] | None: ...
+
+    def add_upload(
+        self,
+        request_id: int | None,
+        customer_id: int | None,
+        path: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        at: datetime,
+    ) -> int: ...
+
+    def uploads(self, request_id: int) -> list[dict[str, Any]]: ...
+
+    def upload(self, upload_id: int) -> dict[str, Any] | None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def orders(self) -> OrdersRepository: ...
@@ -349,6 +414,9 @@ class UnitOfWork(Protocol):
 
     @property
     def care(self) -> CareRepository: ...
+
+    @property
+    def portal(self) -> PortalRepository: ...
 
     @property
     def tz(self) -> tzinfo: ...

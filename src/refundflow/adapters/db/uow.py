@@ -18,6 +18,7 @@ from refundflow.adapters.db.misc_repos import (
 from refundflow.adapters.db.orders_repo import SqlOrdersRepository
 from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
 from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
+from refundflow.adapters.db.portal_repo import SqlPortalRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
 from refundflow.adapters.db.workflow_repo import SqlWorkflowRepository
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
     history: SqlHistoryRepository
     workflow: SqlWorkflowRepository
     care: SqlCareRepository
+    portal: SqlPortalRepository
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class SqlUnitOfWork:
         self.history = SqlHistoryRepository(sql)
         self.workflow = SqlWorkflowRepository(sql)
         self.care = SqlCareRepository(sql)
+        self.portal = SqlPortalRepository(sql)
         self._done = False
         return self
 

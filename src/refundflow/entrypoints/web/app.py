@@ -18,11 +18,13 @@ from refundflow.entrypoints.bootstrap import Container, bootstrap
 from refundflow.entrypoints.settings import Settings
 from refundflow.entrypoints.web import errors
 from refundflow.entrypoints.web.pages import policy as policy_page
+from refundflow.entrypoints.web.pages import portal as portal_pages
 from refundflow.entrypoints.web.routes import (
     care,
     health,
     orders,
     policies,
+    portal_api,
     queues,
     reason_codes,
     refund_requests,
@@ -30,6 +32,7 @@ from refundflow.entrypoints.web.routes import (
     workflow_settings,
 )
 from refundflow.services.auth import TokenAuthenticator
+from refundflow.services.portal import PortalAuthenticator
 
 STATIC = Path(__file__).parent / "static"
 
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.container = box
     app.state.authenticator = TokenAuthenticator(box.uows, ttl=settings.token_cache_seconds)
+    app.state.portal_authenticator = PortalAuthenticator(box.uows, ttl=settings.token_cache_seconds)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(orders.router)
@@ -72,7 +76,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(queues.router)
     app.include_router(warehouse.router)
     app.include_router(workflow_settings.router)
+    app.include_router(portal_api.router)
     app.include_router(policy_page.router)
+    app.include_router(portal_pages.router)
     _declare_bearer_auth(app)
     _serve_docs(app)
     return app
