@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     hotline: str = Field("400-000-0000", description="the customer service hotline")
     chat_url: str | None = Field(None, description="online chat link shown on the portal")
     media_dir: str = Field("./media", description="where customers' photos are kept")
+    require_totp: bool = Field(False, description="every staff user needs a TOTP code")
     finance_approval_above: Decimal = Field(
         Decimal("2000"), ge=0, description="refunds above this need a second, finance approval"
     )

@@ -396,14 +396,22 @@ def _submit(
 ) -> None:
     target, cmd, submitter = planned
     clock.set(at)
+    if submitter.kind is ActorKind.CUSTOMER:  # signed in to the portal as the order's owner
+        with uows(write=False) as uow:
+            order = uow.orders.get(cmd.order_no)
+        assert order is not None
+        submitter = Actor(ActorKind.CUSTOMER, Role.CUSTOMER, str(order.customer.id), submitter.name)
     try:
         submitted = intake.submit_refund_request(uows, cmd, submitter)
     except ConflictError:
         return
-    customer = (
-        submitter
-        if submitter.kind is ActorKind.CUSTOMER
-        else Actor(ActorKind.CUSTOMER, Role.CUSTOMER, None, "customer")
+    # The customer acts on their own request later (cancel, ship back, appeal): as the
+    # owner, exactly as a portal session would.
+    customer = Actor(
+        ActorKind.CUSTOMER,
+        Role.CUSTOMER,
+        str(submitted.view["customer_id"]),
+        submitter.name if submitter.kind is ActorKind.CUSTOMER else "customer",
     )
     story = _Story(
         ref=str(submitted.view["id"]),

@@ -381,6 +381,86 @@ class PortalRepository(Protocol):
     def upload(self, upload_id: int) -> dict[str, Any] | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    id: int
+    email: str
+    name: str
+    role: Role
+    password_hash: str
+    active: bool
+    failed_logins: int
+    locked_until: datetime | None
+    totp_secret: str | None
+    totp_required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSession:
+    user: StaffUser
+    second_factor: bool
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+class StaffRepository(Protocol):
+    def user_by_email(self, email: str, *, lock: bool = False) -> StaffUser | None: ...
+
+    def user(self, user_id: int, *, lock: bool = False) -> StaffUser | None: ...
+
+    def users(self) -> list[StaffUser]: ...
+
+    def record_failure(self, user_id: int, locked_until: datetime | None) -> None: ...
+
+    def record_success(self, user_id: int) -> None: ...
+
+    def set_role(self, user_id: int, role: Role) -> None: ...
+
+    def set_active(self, user_id: int, active: bool, at: datetime) -> None: ...
+
+    def set_totp(self, user_id: int, secret: str | None, required: bool) -> None: ...
+
+    def add_session(
+        self,
+        token_hash: str,
+        user_id: int,
+        second_factor: bool,
+        at: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    def session(self, token_hash: str) -> StaffSession | None: ...
+
+    def touch_session(self, token_hash: str, at: datetime) -> None: ...
+
+    def pass_second_factor(self, token_hash: str) -> None: ...
+
+    def revoke_session(self, token_hash: str, at: datetime) -> None: ...
+
+    def revoke_user_sessions(self, user_id: int, at: datetime) -> None: ...
+
+
+class AuditRepository(Protocol):
+    def lock_and_last_hash(self) -> str | None:
+        """Take the chain's lock for this transaction; the last row's hash (None: empty)."""
+
+    def append(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str,
+        detail: str,
+        prev_hash: str,
+        digest: str,
+    ) -> None: ...
+
+    def rows(self) -> Iterator[tuple[int, datetime, str, str, str, str, str, str]]: ...
+
+    def recent(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def orders(self) -> OrdersRepository: ...
@@ -417,6 +497,12 @@ class UnitOfWork(Protocol):
 
     @property
     def portal(self) -> PortalRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+    @property
+    def staff(self) -> StaffRepository: ...
 
     @property
     def tz(self) -> tzinfo: ...

@@ -204,6 +204,12 @@ class SqlRequestsRepository:
             )
             params["q"] = filters.q.strip()
             params["q_id"] = request_id_of(params["q"]) or 0
+            if params["q"].isdigit() and len(params["q"]) == 4:
+                # The last four digits of the customer's phone (what callers quote).
+                where[-1] = where[-1][:-1] + (
+                    " OR customer_id IN (SELECT id FROM customers WHERE phone LIKE :suffix))"
+                )
+                params["suffix"] = "%" + params["q"]
         if before_id is not None:
             where.append("id < :before")
             params["before"] = before_id

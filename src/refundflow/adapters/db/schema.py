@@ -246,6 +246,11 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("active", Boolean, nullable=False),
     _time("created_at", nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    _time("locked_until"),
+    Column("totp_secret", String(64)),
+    Column("totp_required", Boolean, nullable=False, server_default="0"),
+    _time("disabled_at"),
 )
 
 policies = Table(
@@ -485,4 +490,32 @@ uploads = Table(
     Column("size", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
     _time("created_at", nullable=False),
+)
+
+
+# ---------------------------------------------------------------------------- staff console
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("second_factor", Boolean, nullable=False),  # passed TOTP (or none needed)
+    _time("created_at", nullable=False),
+    _time("last_seen_at", nullable=False),
+    _time("expires_at", nullable=False),  # absolute end
+    _time("revoked_at"),
+)
+
+# Append-only; each row carries the hash of the one before (see services/audit.py).
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _time("at", nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
 )

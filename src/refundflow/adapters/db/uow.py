@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from refundflow.adapters.db.audit_repo import SqlAuditRepository
 from refundflow.adapters.db.care_repo import SqlCareRepository
 from refundflow.adapters.db.history_repo import SqlHistoryRepository
 from refundflow.adapters.db.misc_repos import (
@@ -21,6 +22,7 @@ from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
 from refundflow.adapters.db.portal_repo import SqlPortalRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
+from refundflow.adapters.db.staff_repo import SqlStaffRepository
 from refundflow.adapters.db.workflow_repo import SqlWorkflowRepository
 from refundflow.adapters.holidays import ChinaWorkdays
 from refundflow.domain.calendar import WorkdayData
@@ -48,6 +50,8 @@ class SqlUnitOfWork:
     workflow: SqlWorkflowRepository
     care: SqlCareRepository
     portal: SqlPortalRepository
+    audit: SqlAuditRepository
+    staff: SqlStaffRepository
 
     def __init__(
         self,
@@ -87,6 +91,8 @@ class SqlUnitOfWork:
         self.workflow = SqlWorkflowRepository(sql)
         self.care = SqlCareRepository(sql)
         self.portal = SqlPortalRepository(sql)
+        self.audit = SqlAuditRepository(sql)
+        self.staff = SqlStaffRepository(sql)
         self._done = False
         return self
 

@@ -17,6 +17,7 @@ import refundflow
 from refundflow.entrypoints.bootstrap import Container, bootstrap
 from refundflow.entrypoints.settings import Settings
 from refundflow.entrypoints.web import errors
+from refundflow.entrypoints.web.console import desk_pages, session_pages, work_pages
 from refundflow.entrypoints.web.pages import policy as policy_page
 from refundflow.entrypoints.web.pages import portal as portal_pages
 from refundflow.entrypoints.web.routes import (
@@ -33,6 +34,7 @@ from refundflow.entrypoints.web.routes import (
 )
 from refundflow.services.auth import TokenAuthenticator
 from refundflow.services.portal import PortalAuthenticator
+from refundflow.services.staff_auth import StaffSessionAuthenticator
 
 STATIC = Path(__file__).parent / "static"
 
@@ -65,6 +67,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.container = box
     app.state.authenticator = TokenAuthenticator(box.uows, ttl=settings.token_cache_seconds)
     app.state.portal_authenticator = PortalAuthenticator(box.uows, ttl=settings.token_cache_seconds)
+    app.state.staff_authenticator = StaffSessionAuthenticator(
+        box.uows, ttl=settings.token_cache_seconds
+    )
     errors.install(app)
     app.include_router(health.router)
     app.include_router(orders.router)
@@ -79,6 +84,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(portal_api.router)
     app.include_router(policy_page.router)
     app.include_router(portal_pages.router)
+    app.include_router(session_pages.router)
+    app.include_router(desk_pages.router)
+    app.include_router(work_pages.router)
     _declare_bearer_auth(app)
     _serve_docs(app)
     return app

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from refundflow.entrypoints.web.console_messages import CONSOLE
+
 DEFAULT = "zh-CN"
 LANGUAGES = ("zh-CN", "en")
 
@@ -136,6 +138,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "act_difference-refund": {"zh-CN": "换货差价退款", "en": "Price difference refunded"},
     "act_complaint-resolved": {"zh-CN": "投诉已处理", "en": "Complaint resolved"},
 }
+
+
+MESSAGES.update(CONSOLE)
 
 
 def language(request: Request) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -59,7 +58,7 @@ async def list_queue(
         owner=owner,
         step=step,
         min_amount_minor=int(min_amount * 100) if min_amount is not None else None,
-        overdue_at=datetime.now(UTC) if overdue else None,
+        overdue_at=caller.box.uows.clock() if overdue else None,
     )
     items, next_cursor = await run(
         caller.box,

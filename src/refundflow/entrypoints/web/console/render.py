@@ -1,0 +1,69 @@
+"""Rendering console pages: the signed-in user, the navigation their role sees, CSRF, and
+refusals shown as pages (signed out → the login page)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from refundflow.domain.actors import Actor
+from refundflow.domain.errors import AuthenticationError, RefundflowError
+from refundflow.entrypoints.web.errors import status_of
+from refundflow.entrypoints.web.i18n import MESSAGES
+from refundflow.entrypoints.web.pages.templating import render
+from refundflow.entrypoints.web.portal_auth import CSRF_FIELD, csrf_token, keep_csrf_cookie
+
+# What each role sees in the console's navigation (admin: everything).
+NAV: list[tuple[str, str, frozenset[str]]] = [
+    ("/console", "c_home", frozenset({"cs", "manager", "warehouse", "finance"})),
+    ("/console/warehouse", "c_warehouse", frozenset({"warehouse"})),
+    ("/console/finance", "c_finance", frozenset({"finance", "manager"})),
+    ("/console/policy", "c_policy", frozenset({"manager"})),
+    ("/console/settings", "c_settings", frozenset({"manager"})),
+    ("/console/dashboard", "c_dashboard", frozenset({"manager"})),
+]
+
+
+def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
+    if actor is None:
+        return []
+    role = actor.role.value
+    return [(href, label) for href, label, roles in NAV if role == "admin" or role in roles]
+
+
+async def page(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status: int = 200,
+    actor: Actor | None = None,
+) -> HTMLResponse:
+    response = render(
+        request,
+        name,
+        {
+            "csrf": csrf_token(request),
+            "csrf_field": CSRF_FIELD,
+            "me": actor,
+            "nav": nav_for(actor),
+            "path": request.url.path,
+            "known": MESSAGES,
+            **context,
+        },
+        status,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    keep_csrf_cookie(request, response)
+    return response
+
+
+async def guarded(request: Request, body: Callable[[], Awaitable[Response]]) -> Response:
+    try:
+        return await body()
+    except AuthenticationError:
+        return RedirectResponse("/console/login", status_code=303)
+    except RefundflowError as exc:
+        return await page(request, "console/error.html", {"message": exc.message}, status_of(exc))

@@ -1,0 +1,45 @@
+// The console's small behaviours: live countdowns (amber in the last hour, red when late),
+// the CSRF header on htmx requests, "pick all" in queues, and the scanner's focus.
+(function () {
+  "use strict";
+  var skew = 0;  // server clock minus this browser's clock
+  function setSkew() {
+    var table = document.querySelector("[data-now]");
+    if (table) { skew = Date.parse(table.getAttribute("data-now")) - Date.now(); }
+  }
+  function fmt(seconds) {
+    var s = Math.abs(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    return (seconds < 0 ? "-" : "") + h + "h" + (m < 10 ? "0" : "") + m + "m";
+  }
+  function tick() {
+    var now = Date.now() + skew;
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due"));
+      if (isNaN(due)) { return; }
+      var left = Math.round((due - now) / 1000);
+      var row = el.closest("tr");
+      var late = left < 0, soon = !late && left < 3600;
+      el.classList.toggle("late", late);
+      el.classList.toggle("soon", soon);
+      if (row) { row.classList.toggle("late", late); row.classList.toggle("soon", soon); }
+      if (el.classList.contains("left")) { el.textContent = fmt(left); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    setSkew();
+    tick();
+    setInterval(tick, 30000);
+    var all = document.getElementById("pick-all");
+    if (all) {
+      all.addEventListener("change", function () {
+        document.querySelectorAll("input[name=item]").forEach(function (box) { box.checked = all.checked; });
+      });
+    }
+    var scan = document.querySelector("[data-keep-focus]");
+    if (scan) { scan.focus(); }
+  });
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector("meta[name=csrf-token]");
+    if (meta) { event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content"); }
+  });
+})();
