@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from refundflow.domain.errors import (
     AuthenticationError,
@@ -66,7 +67,12 @@ def install(app: FastAPI) -> None:
         return error(422, "invalid_input", message, {"errors": problems})
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> Json:
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/console") and exc.status_code in (404, 405):
+            from refundflow.entrypoints.web.console.render import page  # pages import us
+
+            message = "no such page" if exc.status_code == 404 else "method not allowed"
+            return await page(request, "console/error.html", {"message": message}, exc.status_code)
         codes = {
             401: "unauthenticated",
             403: "forbidden",
