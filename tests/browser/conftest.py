@@ -113,6 +113,7 @@ def staff(box: Container) -> dict[str, str]:
 def new_page(browser: Browser) -> Iterator[Any]:
     """``new_page(width=1280, height=860)`` → a page in a fresh context (own cookies)."""
     contexts = []
+    problems: list[str] = []
 
     def make(width: int = 1366, height: int = 900, **options: Any) -> Page:
         context = browser.new_context(
@@ -120,11 +121,22 @@ def new_page(browser: Browser) -> Iterator[Any]:
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Our pages run no inline script and load nothing from elsewhere: the browser must
+        # report no Content-Security-Policy violation and no script error.
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "console",
+            lambda message: problems.append(message.text)
+            if "Content Security Policy" in message.text
+            else None,
+        )
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert problems == []
 
 
 def sign_in(page: Page, live: LiveServer, email: str) -> None:

@@ -32,6 +32,7 @@ from refundflow.entrypoints.web.routes import (
     warehouse,
     workflow_settings,
 )
+from refundflow.entrypoints.web.security import SecurityHeaders
 from refundflow.services.auth import TokenAuthenticator
 from refundflow.services.portal import PortalAuthenticator
 from refundflow.services.staff_auth import StaffSessionAuthenticator
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         redoc_url=None,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
     app.state.container = box
     app.state.authenticator = TokenAuthenticator(box.uows, ttl=settings.token_cache_seconds)
     app.state.portal_authenticator = PortalAuthenticator(box.uows, ttl=settings.token_cache_seconds)
