@@ -127,9 +127,9 @@ def new_page(browser: Browser) -> Iterator[Any]:
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
         page.on(
             "console",
-            lambda message: problems.append(message.text)
-            if "Content Security Policy" in message.text
-            else None,
+            lambda message: (
+                problems.append(message.text) if "Content Security Policy" in message.text else None
+            ),
         )
         return page
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from refundflow.domain.errors import RefundflowError
+from refundflow.entrypoints import cli_ops
 from refundflow.entrypoints.bootstrap import Container, bootstrap
 from refundflow.entrypoints.settings import Settings
 
@@ -223,6 +224,9 @@ def quickstart(
         out.print(f"\nrefundflow is starting on [bold]{url}[/bold]  (API docs: {url}/docs)")
         out.print(f"admin API token: [bold]{token}[/bold]\n")
         _serve(box, host, port, True)
+
+
+cli_ops.register(app, container=_container, fail=_fail, out=out, err=err)
 
 
 def main() -> None:

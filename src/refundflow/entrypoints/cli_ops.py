@@ -1,0 +1,78 @@
+"""Operations commands: backup and restore, and the audit chain's check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from refundflow.domain.errors import RefundflowError
+from refundflow.entrypoints.bootstrap import Container
+
+
+def register(
+    app: typer.Typer,
+    *,
+    container: Callable[[], AbstractContextManager[Container]],
+    fail: Callable[[RefundflowError], typer.Exit],
+    out: Console,
+    err: Console,
+) -> None:
+    """Add these commands to the ``refundflow`` command."""
+    _container, _fail = container, fail
+    audit = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+    app.add_typer(audit, name="audit")
+
+    @app.command()
+    def backup(
+        path: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")],
+    ) -> None:
+        """Back up the database while the shop runs (SQLite online backup; pg_dump for
+        PostgreSQL)."""
+        from refundflow.adapters.db.backup import backup as run_backup
+
+        with _container() as box:
+            try:
+                with err.status(f"backing up to {path} …"):
+                    run_backup(box.engine, path)
+            except RefundflowError as exc:
+                raise _fail(exc) from None
+        out.print(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+
+    @app.command()
+    def restore(
+        path: Annotated[Path, typer.Argument(help="a file written by `refundflow backup`")],
+        replace: Annotated[
+            bool, typer.Option("--replace", help="overwrite a database that already has data")
+        ] = False,
+    ) -> None:
+        """Restore a backup into the configured database (a fresh one unless --replace)."""
+        from refundflow.adapters.db.backup import restore as run_restore
+
+        with _container() as box:
+            try:
+                run_restore(box.engine, path, replace=replace)
+            except RefundflowError as exc:
+                raise _fail(exc) from None
+        out.print(
+            f"restored {path}; run `refundflow migrate` if the backup is from an older version"
+        )
+
+    @audit.command("verify")
+    def audit_verify() -> None:
+        """Recompute the audit chain; exit 1 and name the first row that was changed."""
+        from refundflow.services.audit import verify
+
+        with _container() as box:
+            check = verify(box.uows)
+        if check.broken_at is not None:
+            err.print(
+                f"[red]the audit chain is broken at row {check.broken_at}[/red] "
+                f"(checked {check.rows} rows): that row or the one before it was changed or removed"
+            )
+            raise typer.Exit(1)
+        out.print(f"audit chain intact: {check.rows} rows")
