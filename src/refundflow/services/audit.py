@@ -1,28 +1,18 @@
 """The audit trail: append-only events, each carrying the hash of the one before, so that
 changing or removing any row breaks the chain from there on (``verify`` names the row).
-
-hash = SHA-256(prev_hash | at | actor | action | subject | detail), the first row's
-prev_hash being 64 zeros. Writers take the chain's lock (SQLite's write lock, a PostgreSQL
-advisory lock), so the chain never forks.
+Rows are written in the same transaction as what they record, chained at commit under the
+chain's lock (SQLite's write lock, a PostgreSQL advisory lock), so the chain never forks.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from refundflow.domain.actors import Actor
+from refundflow.domain.audit import GENESIS, chain_hash
 from refundflow.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
-
-GENESIS = "0" * 64
-
-
-def _hash(prev: str, at: datetime, actor: str, action: str, subject: str, detail: str) -> str:
-    text = "|".join((prev, at.isoformat(), actor, action, subject, detail))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def who(actor: Actor | None) -> str:
@@ -41,17 +31,7 @@ def record(
     """Append one event in the current transaction."""
     name = actor if isinstance(actor, str) else who(actor)
     text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str)
-    at = uow.now()
-    prev = uow.audit.lock_and_last_hash() or GENESIS
-    uow.audit.append(
-        at,
-        name[:100],
-        action[:40],
-        subject[:100],
-        text,
-        prev,
-        _hash(prev, at, name[:100], action[:40], subject[:100], text),
-    )
+    uow.audit.stage(uow.now(), name[:100], action[:40], subject[:100], text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +47,7 @@ def verify(uows: UnitOfWorkFactory) -> ChainCheck:
     with uows(write=False) as uow:
         for row_id, at, actor, action, subject, detail, prev_hash, stored in uow.audit.rows():
             count += 1
-            if prev_hash != prev or _hash(prev, at, actor, action, subject, detail) != stored:
+            if prev_hash != prev or chain_hash(prev, at, actor, action, subject, detail) != stored:
                 return ChainCheck(count, row_id)
             prev = stored
     return ChainCheck(count, None)

@@ -442,19 +442,8 @@ class StaffRepository(Protocol):
 
 
 class AuditRepository(Protocol):
-    def lock_and_last_hash(self) -> str | None:
-        """Take the chain's lock for this transaction; the last row's hash (None: empty)."""
-
-    def append(
-        self,
-        at: datetime,
-        actor: str,
-        action: str,
-        subject: str,
-        detail: str,
-        prev_hash: str,
-        digest: str,
-    ) -> None: ...
+    def stage(self, at: datetime, actor: str, action: str, subject: str, detail: str) -> None:
+        """Add a row to the chain when this unit of work commits."""
 
     def rows(self) -> Iterator[tuple[int, datetime, str, str, str, str, str, str]]: ...
 

@@ -155,6 +155,7 @@ def store_request(uow: UnitOfWork, request: RefundRequest, *, new: bool = False)
     line with its status (owner, deadline, timers) and store its refreshed document — all in
     the current transaction — and return the document. This is the only way services write
     a request, so the document reads serve never lags the request."""
+    from refundflow.services import audit
     from refundflow.services.workflow import sync_work
 
     timeline = ([] if new else uow.requests.timeline(request.id)) + request.new_timeline
@@ -162,6 +163,20 @@ def store_request(uow: UnitOfWork, request: RefundRequest, *, new: bool = False)
         uow.requests.add(request)
     else:
         uow.requests.save(request)
+    for event in request.new_timeline:  # every state change is in the audit chain too
+        audit.record(
+            uow,
+            event.actor,
+            f"request.{event.action}",
+            f"request:{request.id}",
+            {
+                "from": event.from_status.value if event.from_status else None,
+                "to": event.to_status.value,
+                "requested": request.amount_requested.text(),
+                "approved": money(request.amount_approved),
+                "refunded": money(request.amount_refunded),
+            },
+        )
     item = sync_work(uow, request, new=new)
     view = request_view(request, timeline)
     view["next_step"] = (

@@ -7,42 +7,49 @@ from datetime import datetime
 from typing import Any
 
 from refundflow.adapters.db.sql import Sql
+from refundflow.domain.audit import GENESIS, chain_hash
 
 CHAIN_LOCK = 7_202_611  # the advisory lock that keeps PostgreSQL writers in line
 
 
 class SqlAuditRepository:
+    """Rows are staged during the transaction and chained at commit (``flush``): the
+    chain's lock is held only for the last moments of a transaction, not all of it."""
+
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
+        self.pending: list[tuple[datetime, str, str, str, str]] = []
 
-    def lock_and_last_hash(self) -> str | None:
+    def stage(self, at: datetime, actor: str, action: str, subject: str, detail: str) -> None:
+        self.pending.append((at, actor, action, subject, detail))
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
         if self.sql.is_pg:
             self.sql.run("SELECT pg_advisory_xact_lock(:k)", {"k": CHAIN_LOCK})
-        value = self.sql.scalar("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
-        return str(value) if value is not None else None
-
-    def append(
-        self,
-        at: datetime,
-        actor: str,
-        action: str,
-        subject: str,
-        detail: str,
-        prev_hash: str,
-        digest: str,
-    ) -> None:
-        self.sql.run(
+        last = self.sql.scalar("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
+        prev = str(last) if last is not None else GENESIS
+        rows = []
+        for at, actor, action, subject, detail in self.pending:
+            digest = chain_hash(prev, at, actor, action, subject, detail)
+            rows.append(
+                {
+                    "at": self.sql.ts(at),
+                    "actor": actor,
+                    "action": action,
+                    "subject": subject,
+                    "detail": detail,
+                    "prev": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        self.pending.clear()
+        self.sql.many(
             "INSERT INTO audit_events (at, actor, action, subject, detail, prev_hash, hash) "
             "VALUES (:at, :actor, :action, :subject, :detail, :prev, :hash)",
-            {
-                "at": self.sql.ts(at),
-                "actor": actor,
-                "action": action,
-                "subject": subject,
-                "detail": detail,
-                "prev": prev_hash,
-                "hash": digest,
-            },
+            rows,
         )
 
     def rows(self) -> Iterator[tuple[int, datetime, str, str, str, str, str, str]]:

@@ -109,6 +109,7 @@ class SqlUnitOfWork:
             self.sql.close()
 
     def commit(self) -> None:
+        self.audit.flush()
         self.sql.commit()
         self._done = True
 

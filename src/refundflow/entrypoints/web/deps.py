@@ -42,7 +42,9 @@ def bearer_token(request: Request) -> str | None:
 async def caller(request: Request) -> Caller:
     state = request.app.state
     authenticator: TokenAuthenticator = state.authenticator
-    return Caller(authenticator.authenticate(bearer_token(request)), state.container)
+    actor = authenticator.authenticate(bearer_token(request))
+    request.state.actor = actor  # for the audit of refusals
+    return Caller(actor, state.container)
 
 
 async def container(request: Request) -> Container:

@@ -18,7 +18,9 @@ from refundflow.domain.errors import (
     PermissionDeniedError,
     RefundflowError,
 )
+from refundflow.entrypoints.web.deps import run
 from refundflow.entrypoints.web.responses import Json, error
+from refundflow.services import audit
 
 log = logging.getLogger("refundflow.web")
 
@@ -46,9 +48,32 @@ def _field(loc: tuple[Any, ...]) -> str:
     return text or "body"
 
 
+async def audit_denial(request: Request, exc: RefundflowError) -> None:
+    """A signed-in caller refused an action goes in the audit trail (who, what, where)."""
+    actor = getattr(request.state, "actor", None)
+    if actor is None:
+        return
+    box = request.app.state.container
+
+    def write() -> None:
+        with box.uows() as uow:
+            audit.record(
+                uow,
+                actor,
+                "access.denied",
+                f"{request.method} {request.url.path}"[:100],
+                {"reason": exc.message[:200]},
+            )
+            uow.commit()
+
+    await run(box, write)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RefundflowError)
-    async def _domain(_: Request, exc: RefundflowError) -> Json:
+    async def _domain(request: Request, exc: RefundflowError) -> Json:
+        if isinstance(exc, PermissionDeniedError):
+            await audit_denial(request, exc)
         response = error(status_of(exc), exc.code, exc.message, exc.details)
         if isinstance(exc, AuthenticationError):
             response.headers["WWW-Authenticate"] = "Bearer"

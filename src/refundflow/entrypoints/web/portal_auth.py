@@ -27,6 +27,7 @@ def portal_token(request: Request) -> str | None:
 async def customer(request: Request) -> Caller:
     authenticator: PortalAuthenticator = request.app.state.portal_authenticator
     actor: Actor = authenticator.authenticate(portal_token(request))
+    request.state.actor = actor  # for the audit of refusals
     return Caller(actor, request.app.state.container)
 
 

@@ -18,6 +18,7 @@ STAFF_COOKIE = "rf_staff"
 def staff(request: Request) -> Caller:
     authenticator: StaffSessionAuthenticator = request.app.state.staff_authenticator
     actor: Actor = authenticator.authenticate(request.cookies.get(STAFF_COOKIE))
+    request.state.actor = actor  # for the audit of refusals
     return Caller(actor, request.app.state.container)
 
 

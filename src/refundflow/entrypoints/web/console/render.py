@@ -10,8 +10,8 @@ from fastapi import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from refundflow.domain.actors import Actor
-from refundflow.domain.errors import AuthenticationError, RefundflowError
-from refundflow.entrypoints.web.errors import status_of
+from refundflow.domain.errors import AuthenticationError, PermissionDeniedError, RefundflowError
+from refundflow.entrypoints.web.errors import audit_denial, status_of
 from refundflow.entrypoints.web.i18n import MESSAGES
 from refundflow.entrypoints.web.pages.templating import render
 from refundflow.entrypoints.web.portal_auth import CSRF_FIELD, csrf_token, keep_csrf_cookie
@@ -66,4 +66,9 @@ async def guarded(request: Request, body: Callable[[], Awaitable[Response]]) -> 
     except AuthenticationError:
         return RedirectResponse("/console/login", status_code=303)
     except RefundflowError as exc:
-        return await page(request, "console/error.html", {"message": exc.message}, status_of(exc))
+        if isinstance(exc, PermissionDeniedError):
+            await audit_denial(request, exc)
+        actor = getattr(request.state, "actor", None)
+        return await page(
+            request, "console/error.html", {"message": exc.message}, status_of(exc), actor
+        )
