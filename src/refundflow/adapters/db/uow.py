@@ -9,6 +9,11 @@ from types import TracebackType
 from sqlalchemy import Engine
 
 from refundflow.adapters.db.history_repo import SqlHistoryRepository
+from refundflow.adapters.db.integrations_repo import (
+    SqlBulkOrdersRepository,
+    SqlExportsRepository,
+    SqlExternalRefsRepository,
+)
 from refundflow.adapters.db.misc_repos import (
     SqlCredentialsRepository,
     SqlIdempotencyRepository,
@@ -19,6 +24,7 @@ from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
 from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
+from refundflow.adapters.db.webhooks_repo import SqlWebhooksRepository
 
 Clock = Callable[[], datetime]
 
@@ -37,6 +43,10 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     policies: SqlPoliciesRepository
     history: SqlHistoryRepository
+    external_refs: SqlExternalRefsRepository
+    bulk_orders: SqlBulkOrdersRepository
+    webhooks: SqlWebhooksRepository
+    exports: SqlExportsRepository
 
     def __init__(self, engine: Engine, *, write: bool, clock: Clock, tz: tzinfo) -> None:
         self._engine = engine
@@ -62,6 +72,10 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(sql)
         self.policies = SqlPoliciesRepository(sql)
         self.history = SqlHistoryRepository(sql)
+        self.external_refs = SqlExternalRefsRepository(sql)
+        self.bulk_orders = SqlBulkOrdersRepository(sql)
+        self.webhooks = SqlWebhooksRepository(sql)
+        self.exports = SqlExportsRepository(sql)
         self._done = False
         return self
 
