@@ -371,5 +371,6 @@ class WebhooksRepository(Protocol):
 
 class ExportsRepository(Protocol):
     def requests(self, start: datetime, end: datetime, by: str) -> Iterator[tuple[Any, ...]]:
-        """Refund requests whose ``by`` time is in [start, end), oldest first, as rows of
-        ``services.exports.COLUMNS``' sources."""
+        """Refund requests whose ``by`` time is in [start, end), oldest first: rows in
+        ``services.exports.COLUMNS`` order, times as UTC-aware datetimes, money in minor
+        units."""

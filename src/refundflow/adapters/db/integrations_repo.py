@@ -241,7 +241,8 @@ class SqlExportsRepository:
 
     def requests(self, start: datetime, end: datetime, by: str) -> Iterator[tuple[Any, ...]]:
         column = _EXPORT_BY[by]
-        return self.sql.stream(
+        dt = self.sql.dt
+        rows = self.sql.stream(
             "SELECT r.number, r.id, r.created_at, o.order_no, o.channel, c.name, r.type, "
             "r.reason, r.status, r.currency, r.amount_requested_minor, "
             "r.amount_approved_minor, r.amount_refunded_minor, r.include_shipping, "
@@ -252,3 +253,5 @@ class SqlExportsRepository:
             f"WHERE {column} >= :start AND {column} < :end ORDER BY {column}, r.id",
             {"start": self.sql.ts(start), "end": self.sql.ts(end)},
         )
+        for row in rows:
+            yield (*row[:2], dt(row[2]), *row[3:19], dt(row[19]), dt(row[20]), dt(row[21]))

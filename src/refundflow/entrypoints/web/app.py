@@ -19,11 +19,16 @@ from refundflow.entrypoints.settings import Settings
 from refundflow.entrypoints.web import errors
 from refundflow.entrypoints.web.pages import policy as policy_page
 from refundflow.entrypoints.web.routes import (
+    events,
+    exports,
     health,
+    integrations,
+    order_batches,
     orders,
     policies,
     reason_codes,
     refund_requests,
+    webhook_subscriptions,
 )
 from refundflow.services.auth import TokenAuthenticator
 
@@ -59,11 +64,16 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.authenticator = TokenAuthenticator(box.uows, ttl=settings.token_cache_seconds)
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(order_batches.router)
     app.include_router(orders.router)
+    app.include_router(exports.router)  # before refund_requests: /export is not an id
     app.include_router(refund_requests.router)
     app.include_router(reason_codes.router)
     app.include_router(policies.router)
     app.include_router(policy_page.router)
+    app.include_router(integrations.router)
+    app.include_router(webhook_subscriptions.router)
+    app.include_router(events.router)
     _declare_bearer_auth(app)
     _serve_docs(app)
     return app
@@ -99,7 +109,8 @@ def _declare_bearer_auth(app: FastAPI) -> None:
                 }
             }
             for path, operations in schema["paths"].items():
-                if path.startswith("/api/"):
+                # Shop webhooks are authenticated by their signatures, not a token.
+                if path.startswith("/api/") and not path.startswith("/api/v1/integrations/"):
                     for operation in operations.values():
                         operation["security"] = [{"bearer": []}]
             app.openapi_schema = schema
