@@ -101,7 +101,10 @@ def test_a_tampered_body_or_a_wrong_secret_is_refused_with_401_and_nothing_store
         assert response.status_code == 401, response.text
         assert response.json()["error"]["code"] == "invalid_signature"
     woo = sample("woocommerce_order.json")
-    forged = {**woo_headers(woo), "X-WC-Webhook-Signature": woo_headers(b"{}")["X-WC-Webhook-Signature"]}
+    forged = {
+        **woo_headers(woo),
+        "X-WC-Webhook-Signature": woo_headers(b"{}")["X-WC-Webhook-Signature"],
+    }
     assert client.post(WOO, content=woo, headers=forged).status_code == 401
     unsigned = {k: v for k, v in woo_headers(woo).items() if k != "X-WC-Webhook-Signature"}
     assert client.post(WOO, content=woo, headers=unsigned).status_code == 401
@@ -124,7 +127,9 @@ def test_a_replayed_delivery_stores_nothing_new(
 def test_an_older_delivery_of_an_order_than_the_one_applied_is_ignored(
     client: TestClient, box: Container, api: Api
 ) -> None:
-    assert shopify_post(client, paid_order_sample(), "orders/updated").json()["outcome"] == "created"
+    assert (
+        shopify_post(client, paid_order_sample(), "orders/updated").json()["outcome"] == "created"
+    )
     before = snapshot(box)
     older = shopify_compact(sample("shopify_orders_create.json"))  # updated 09:00 earlier
     response = shopify_post(client, older, "orders/create")

@@ -60,7 +60,10 @@ def subscribe(api: Api, url: str, events: list[str] | None = None) -> dict[str, 
 
 def new_request(api: Api, order_no: str = "TM-1001") -> dict[str, Any]:
     if api.get(f"/api/v1/orders/{order_no}").status_code == 404:
-        assert api.as_("integration").post("/api/v1/orders", json=order_body(order_no)).status_code == 201
+        assert (
+            api.as_("integration").post("/api/v1/orders", json=order_body(order_no)).status_code
+            == 201
+        )
     response = api.as_("cs").post("/api/v1/refund-requests", json=request_body(order_no))
     assert response.status_code == 201, response.text
     return dict(response.json())

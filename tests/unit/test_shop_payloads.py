@@ -67,7 +67,9 @@ def test_a_paid_shopify_order_is_paid_its_total_price() -> None:
 
 
 def test_the_shopify_refund_sample_maps_to_units_and_the_money_refunded() -> None:
-    order_no, refund = shopify.refund_from_payload(parse_body(sample("shopify_refunds_create.json")))
+    order_no, refund = shopify.refund_from_payload(
+        parse_body(sample("shopify_refunds_create.json"))
+    )
     assert order_no == "SHOPIFY-820982911946154508"
     assert refund.external_id == "890088186047892319"
     assert refund.amount == "85.00", "75.00 + 10.00 of successful refund transactions"
