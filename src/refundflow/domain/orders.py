@@ -142,9 +142,10 @@ class Order:
             line.check()
         for payment in self.payments:
             payment.check()
-        for amount in [self.shipping_fee, *(line.net for line in self.lines)] + [
-            payment.amount for payment in self.payments
-        ]:
+        amounts = [self.shipping_fee, *(payment.amount for payment in self.payments)]
+        for line in self.lines:  # a line's net is in its prices' currency
+            amounts += (line.unit_price, line.discount)
+        for amount in amounts:
             if amount.currency != self.currency:
                 raise InvalidInputError(
                     f"every amount must be in the order's currency {self.currency}",

@@ -21,6 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from operator import itemgetter
 from typing import Any
 
 from refundflow.domain.errors import InvalidInputError, RefundflowError
@@ -35,7 +38,7 @@ from refundflow.domain.orders import (
     check_channel,
 )
 from refundflow.services.bulk_orders import FAILED, store_orders
-from refundflow.services.parsing import parse_enum, parse_text
+from refundflow.services.parsing import E, parse_enum, parse_text
 from refundflow.services.unit_of_work import UnitOfWorkFactory
 
 ORDER_COLUMNS = (
@@ -109,21 +112,27 @@ def resolve_columns(header: list[str], mapping: Mapping[str, str]) -> list[int |
 
 
 def pick(positions: list[int | None]) -> Callable[[list[Any]], Row]:
-    """A function from a raw table row to a row of values in ``COLUMNS`` order."""
+    """A function from a raw table row to a row of values in ``COLUMNS`` order (a missing
+    column or a short row reads as None)."""
+    getter = itemgetter(*[p if p is not None else -1 for p in positions])
+    width = max((p for p in positions if p is not None), default=0) + 1
 
     def row(cells: list[Any]) -> Row:
-        size = len(cells)
-        return tuple(cells[p] if p is not None and p < size else None for p in positions)
+        if len(cells) < width:
+            cells = cells + [None] * (width - len(cells))
+        cells.append(None)  # what index -1 (a missing column) reads
+        return getter(cells)  # type: ignore[no-any-return]
 
     return row
 
 
 # ---------------------------------------------------------------- reading values
 def _text(value: Any) -> str:
+    if value.__class__ is str:
+        text: str = value.strip()
+        return text
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value.strip()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime):
@@ -137,16 +146,29 @@ class _Reader:
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self.money_cache: dict[tuple[str, str], Money] = {}
+        self.enum_cache: dict[tuple[type, Any], StrEnum] = {}
+        self.channels: set[str] = set()
 
     def money(self, value: Any, currency: str, column: str, default: str = "0") -> Money:
-        text = _text(value) or default
+        """``Money.parse`` of the cell, remembered by its text (catalogue prices repeat)."""
+        text = (value.strip() if value.__class__ is str else _text(value)) or default
         key = (text, currency)
         cached = self.money_cache.get(key)
         if cached is None:
-            cached = Money.parse(text, currency, field=column)
+            try:
+                cached = Money(Decimal(text), currency)
+            except (InvalidOperation, RefundflowError):
+                cached = Money.parse(text, currency, field=column)  # raises, naming the column
             if len(self.money_cache) < 100_000:
                 self.money_cache[key] = cached
         return cached
+
+    def enum(self, kind: type[E], value: Any, column: str) -> E:
+        key = (kind, value)
+        member = self.enum_cache.get(key)
+        if member is None:
+            member = self.enum_cache[key] = parse_enum(kind, _text(value), column)
+        return member  # type: ignore[return-value]
 
     def time(self, value: Any, column: str, *, required: bool = False) -> datetime | None:
         if isinstance(value, datetime):
@@ -170,6 +192,8 @@ class _Reader:
 
     @staticmethod
     def quantity(value: Any) -> int:
+        if value.__class__ is str and value.isdigit() and value[0] != "0":
+            return int(value)
         if isinstance(value, bool):
             value = None
         if isinstance(value, float) and value.is_integer():
@@ -187,6 +211,17 @@ class _Reader:
 # ---------------------------------------------------------------- one order from its rows
 _I = {c: i for i, c in enumerate(COLUMNS)}
 _ORDER_INDEXES = [(c, _I[c]) for c in ORDER_COLUMNS]
+SKU, NAME, CATEGORY, QUANTITY, UNIT_PRICE, DISCOUNT = (_I[c] for c in LINE_COLUMNS)
+
+
+def _short(value: Any, column: str, limit: int, default: str = "") -> str:
+    """A required text of at most ``limit`` characters (``default`` when blank)."""
+    text = value.strip() if value.__class__ is str else _text(value)
+    if 0 < len(text) <= limit:
+        return text
+    if not text and default:
+        return default
+    return parse_text(text, column, limit=limit)  # raises with the field named
 
 
 def _order_level_conflicts(rows: list[tuple[int, Row]]) -> list[BadRow]:
@@ -195,7 +230,10 @@ def _order_level_conflicts(rows: list[tuple[int, Row]]) -> list[BadRow]:
     bad = []
     for number, row in rows[1:]:
         for column, i in _ORDER_INDEXES:
-            value = _text(row[i])
+            raw = row[i]
+            if not raw or raw == first[i]:
+                continue
+            value = _text(raw)
             if value and value != _text(first[i]):
                 bad.append(
                     BadRow(
@@ -213,7 +251,9 @@ def build_order(rows: list[tuple[int, Row]], reader: _Reader) -> Order:
     first_no, first = rows[0]
     try:
         currency = check_currency(_text(first[_I["currency"]]))
-        channel = check_channel(_text(first[_I["channel"]]))
+        channel = _text(first[_I["channel"]])
+        if channel not in reader.channels:
+            reader.channels.add(check_channel(channel))
         order_no = parse_text(_text(first[0]), "order_no", limit=64)
         customer = Customer(
             name=parse_text(_text(first[_I["customer_name"]]), "customer_name", limit=100),
@@ -225,14 +265,14 @@ def build_order(rows: list[tuple[int, Row]], reader: _Reader) -> Order:
                 _text(first[_I["customer_phone"]]), "customer_phone", limit=32, required=False
             )
             or None,
-            tier=parse_enum(Tier, _text(first[_I["customer_tier"]]) or "standard", "customer_tier"),
+            tier=reader.enum(Tier, first[_I["customer_tier"]] or "standard", "customer_tier"),
         )
         payments = []
         method, amount = _text(first[_I["payment_method"]]), _text(first[_I["payment_amount"]])
         if method or amount:
             payments.append(
                 Payment(
-                    parse_enum(PaymentMethod, method, "payment_method"),
+                    reader.enum(PaymentMethod, method, "payment_method"),
                     reader.money(amount, currency, "payment_amount", default=""),
                     parse_text(
                         _text(first[_I["payment_reference"]]),
@@ -252,20 +292,19 @@ def build_order(rows: list[tuple[int, Row]], reader: _Reader) -> Order:
     except RefundflowError as error:
         raise _RowError(first_no, error.message) from None
     lines = []
-    sku_i, name_i, cat_i, qty_i, price_i, disc_i = (_I[c] for c in LINE_COLUMNS)
+    money = reader.money
     for number, row in rows:
         try:
+            sku, name = _short(row[SKU], "sku", 64), _short(row[NAME], "name", 200)
+            category = _short(row[CATEGORY], "category", 64, "general")
             line = OrderLine(
-                sku=parse_text(_text(row[sku_i]), "sku", limit=64),
-                name=parse_text(_text(row[name_i]), "name", limit=200),
-                category=_text(row[cat_i]) or "general",
-                quantity=reader.quantity(row[qty_i]),
-                unit_price=reader.money(row[price_i], currency, "unit_price", default=""),
-                discount=reader.money(row[disc_i], currency, "discount"),
+                sku,
+                name,
+                category,
+                reader.quantity(row[QUANTITY]),
+                money(row[UNIT_PRICE], currency, "unit_price", ""),
+                money(row[DISCOUNT], currency, "discount"),
             )
-            if len(line.category) > 64:
-                raise InvalidInputError("category is longer than 64 characters")
-            line.check()
         except RefundflowError as error:
             raise _RowError(number, error.message) from None
         lines.append(line)
@@ -283,10 +322,10 @@ def build_order(rows: list[tuple[int, Row]], reader: _Reader) -> Order:
         delivered_at=delivered_at,
     )
     try:
-        order.check()
+        order.check()  # the lines' own checks too (quantities, prices, discounts)
     except RefundflowError as error:
-        sku = error.details.get("sku")
-        at = next((n for n, r in reversed(rows) if sku and _text(r[sku_i]) == sku), first_no)
+        bad = error.details.get("sku")
+        at = next((n for n, r in reversed(rows) if bad and _text(r[SKU]) == bad), first_no)
         raise _RowError(at, error.message) from None
     return order
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from refundflow.adapters.db.sql import SEP, Sql
+from refundflow.domain.money import currency_exponent
 from refundflow.domain.orders import Customer, Order, Tier
 from refundflow.services.unit_of_work import ExternalRef
 
@@ -60,6 +61,36 @@ class SqlExternalRefsRepository:
                 "at": ts(at),
             },
         )
+
+
+_ORDER_COLUMNS = (
+    "id", "order_no", "channel", "currency", "customer_id", "shipping_fee_minor", "total_minor",
+    "payment_methods", "placed_at", "paid_at", "shipped_at", "delivered_at", "created_at",
+    "updated_at",
+)  # fmt: skip
+_LINE_COLUMNS = (
+    "order_id", "sku", "name", "category", "quantity", "unit_price_minor", "discount_minor",
+)  # fmt: skip
+
+
+def _stamper(sql: Sql) -> Callable[[datetime | None], Any]:
+    """``Sql.ts`` for many times, most of them UTC already, and many the very same one (a
+    chunk's orders share created_at and updated_at)."""
+    if sql.is_pg:
+        return sql.ts
+    last: list[Any] = [None, None]
+
+    def stamp(at: datetime | None) -> Any:
+        if at is None:
+            return None
+        if at is last[0]:
+            return last[1]
+        utc = at if at.tzinfo is UTC else at.astimezone(UTC)
+        text = utc.isoformat(" ", "microseconds")[:26]
+        last[0], last[1] = at, text
+        return text
+
+    return stamp
 
 
 class SqlBulkOrdersRepository:
@@ -135,81 +166,60 @@ class SqlBulkOrdersRepository:
             customer.id = customer_id
         if new_customers:
             at = ts(orders[0].updated_at)
-            sql.many(
-                "INSERT INTO customers (id, name, email, phone, tier, created_at, updated_at) "
-                "VALUES (:id, :name, :email, :phone, :tier, :at, :at)",
-                [
-                    {
-                        "id": c.id,
-                        "name": c.name,
-                        "email": c.email,
-                        "phone": c.phone,
-                        "tier": c.tier.value,
-                        "at": at,
-                    }
-                    for c in new_customers
-                ],
+            sql.insert_many(
+                "customers",
+                ("id", "name", "email", "phone", "tier", "created_at", "updated_at"),
+                [(c.id, c.name, c.email, c.phone, c.tier.value, at, at) for c in new_customers],
             )
         for order, order_id in zip(orders, self._reserve("orders", len(orders)), strict=True):
             order.id = order_id
-        sql.many(
-            "INSERT INTO orders (id, order_no, channel, currency, customer_id, "
-            "shipping_fee_minor, total_minor, payment_methods, placed_at, paid_at, shipped_at, "
-            "delivered_at, created_at, updated_at) VALUES (:id, :order_no, :channel, :currency, "
-            ":customer_id, :shipping, :total, :methods, :placed_at, :paid_at, :shipped_at, "
-            ":delivered_at, :created_at, :updated_at)",
-            [
-                {
-                    "id": o.id,
-                    "order_no": o.order_no,
-                    "channel": o.channel,
-                    "currency": o.currency,
-                    "customer_id": o.customer.id,
-                    "shipping": o.shipping_fee.minor,
-                    "total": o.total.minor,
-                    "methods": SEP.join(sorted({p.method.value for p in o.payments})),
-                    "placed_at": ts(o.placed_at),
-                    "paid_at": ts(o.paid_at),
-                    "shipped_at": ts(o.shipped_at),
-                    "delivered_at": ts(o.delivered_at),
-                    "created_at": ts(o.created_at),
-                    "updated_at": ts(o.updated_at),
-                }
-                for o in orders
-            ],
-        )
-        sql.many(
-            "INSERT INTO order_lines (order_id, sku, name, category, quantity, unit_price_minor, "
-            "discount_minor) VALUES (:o, :sku, :name, :category, :quantity, :price, :discount)",
-            [
-                {
-                    "o": o.id,
-                    "sku": line.sku,
-                    "name": line.name,
-                    "category": line.category,
-                    "quantity": line.quantity,
-                    "price": line.unit_price.minor,
-                    "discount": line.discount.minor,
-                }
-                for o in orders
-                for line in o.lines
-            ],
-        )
-        payments = [
-            {
-                "o": o.id,
-                "method": p.method.value,
-                "amount": p.amount.minor,
-                "reference": p.reference,
-            }
-            for o in orders
-            for p in o.payments
-        ]
-        if payments:
-            sql.many(
-                "INSERT INTO payments (order_id, method, amount_minor, reference) "
-                "VALUES (:o, :method, :amount, :reference)",
-                payments,
+        order_rows = []
+        line_rows = []
+        payment_rows = []
+        stamp = _stamper(sql)
+        first_at = orders[0].created_at if orders else None
+        created = stamp(first_at)
+        for o in orders:
+            scale = currency_exponent(o.currency)
+            shipping = int(o.shipping_fee.amount.scaleb(scale))
+            total = shipping
+            oid = o.id
+            for line in o.lines:
+                price = int(line.unit_price.amount.scaleb(scale))
+                discount = int(line.discount.amount.scaleb(scale)) if line.discount else 0
+                total += price * line.quantity - discount
+                line_rows.append(
+                    (oid, line.sku, line.name, line.category, line.quantity, price, discount)
+                )
+            methods = []
+            for p in o.payments:
+                methods.append(p.method.value)
+                payment_rows.append(
+                    (oid, p.method.value, int(p.amount.amount.scaleb(scale)), p.reference)
+                )
+            order_rows.append(
+                (
+                    oid,
+                    o.order_no,
+                    o.channel,
+                    o.currency,
+                    o.customer.id,
+                    shipping,
+                    total,
+                    SEP.join(sorted(set(methods))),
+                    stamp(o.placed_at),
+                    stamp(o.paid_at),
+                    stamp(o.shipped_at),
+                    stamp(o.delivered_at),
+                    created if o.created_at is first_at else stamp(o.created_at),
+                    created if o.updated_at is first_at else stamp(o.updated_at),
+                )
+            )
+        sql.insert_many("orders", _ORDER_COLUMNS, order_rows)
+        sql.insert_many("order_lines", _LINE_COLUMNS, line_rows)
+        if payment_rows:
+            sql.insert_many(
+                "payments", ("order_id", "method", "amount_minor", "reference"), payment_rows
             )
 
     def update_customers(self, customers: list[Customer], at: datetime) -> None:
