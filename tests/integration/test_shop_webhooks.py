@@ -289,3 +289,28 @@ def test_fields_the_shop_adds_later_are_ignored(client: TestClient) -> None:
     payload["line_items"][0]["unheard_of"] = "x"
     body = json.dumps(payload).encode()
     assert shopify_post(client, body, "orders/create").json()["outcome"] == "created"
+
+
+def test_one_refund_delivered_twice_at_once_is_recorded_once(box: Container, api: Api) -> None:
+    """Shops retry while the first delivery may still be running: both must not record."""
+    import threading
+
+    from refundflow.services.shop_sync import ShopRefund, record_shop_refund
+
+    wire = woo_wire(json.loads(sample("woocommerce_order.json")))
+    api.client.post(WOO, content=wire, headers=woo_headers(wire))
+    refund = ShopRefund(external_id="731", amount="5.00", note="twice")
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        outcomes.append(record_shop_refund(box.uows, "woocommerce", "WOO-727", refund).outcome)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created", "unchanged", "unchanged", "unchanged"]
+    assert api.get("/api/v1/orders/WOO-727").json()["refundable"]["amount"] == "24.35"

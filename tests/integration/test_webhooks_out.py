@@ -278,3 +278,36 @@ def test_bad_subscriptions_are_refused_and_change_nothing(api: Api, box: Contain
     assert forbidden.status_code == 403
     assert manager.post("/api/v1/webhook-deliveries/999/replay").status_code == 404
     assert snapshot(box) == before
+
+
+def test_two_workers_side_by_side_send_each_event_once_and_in_order(
+    api: Api, box: Container, receiver: Receiver
+) -> None:
+    import threading
+
+    subscribe(api, receiver.url)
+    numbers = []
+    for i in range(6):
+        request = new_request(api, f"TM-{3000 + i}")
+        api.as_("cs").act(request["id"], "approve")
+        numbers.append(request["number"])
+    workers = [Worker(box, worker_id=f"w{i}") for i in range(2)]
+    barrier = threading.Barrier(2)
+
+    def work(worker: Worker) -> None:
+        barrier.wait()
+        drain(worker, rounds=200)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [json.loads(r.body)["id"] for r in receiver.requests]
+    assert len(ids) == len(set(ids)) == 18, "each event exactly once"
+    for number in numbers:
+        assert events(receiver, number) == [
+            "refund_request.created:pending_review",
+            "refund_request.decided:pending_review",
+            "refund_request.status_changed:awaiting_return",
+        ]

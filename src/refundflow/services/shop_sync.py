@@ -116,9 +116,11 @@ def record_shop_refund(
 
 
 def _record_refund(uow: UnitOfWork, source: str, order_no: str, refund: ShopRefund) -> str | None:
+    # The order's lock first: two deliveries of one refund at once then take turns, and the
+    # second sees the first's record below (checked before the lock, both would record it).
+    order = uow.orders.get(order_no, lock=True)
     if uow.external_refs.get(source, REFUND, refund.external_id) is not None:
         return None
-    order = uow.orders.get(order_no, lock=True)
     if order is None:
         raise ConflictError(
             f"order {order_no} has not been received yet; the shop will send the refund again",
