@@ -311,3 +311,27 @@ def test_two_workers_side_by_side_send_each_event_once_and_in_order(
             "refund_request.decided:pending_review",
             "refund_request.status_changed:awaiting_return",
         ]
+
+
+def test_an_event_waits_for_the_earlier_events_of_its_request_still_in_the_outbox(
+    api: Api, box: Container, worker: Worker, receiver: Receiver
+) -> None:
+    """Another worker may fan out a later event first; it must not overtake."""
+    from sqlalchemy import text
+
+    subscribe(api, receiver.url)
+    request = new_request(api)
+    api.as_("cs").act(request["id"], "approve")
+    with box.engine.connect() as conn:
+        last = conn.execute(
+            text("SELECT id, topic, key, payload FROM outbox ORDER BY id DESC LIMIT 1")
+        ).one()
+    fan_out(box.uows)(OutboxMessage(last[0], last[1], last[2], json.loads(last[3]), 1))
+    assert worker.webhooks.run_once() == 0, "the earlier two are not fanned out yet"
+    assert receiver.requests == []
+    drain(worker)
+    assert events(receiver) == [
+        "refund_request.created:pending_review",
+        "refund_request.decided:pending_review",
+        "refund_request.status_changed:awaiting_return",
+    ]
