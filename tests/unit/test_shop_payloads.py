@@ -122,3 +122,28 @@ def test_a_woocommerce_line_that_does_not_divide_evenly_keeps_its_total_exact() 
     line = woocommerce.order_from_payload(payload).order.lines[0]
     assert (line.unit_price, line.discount) == ("3.34", "1.02")
     assert build_order(woocommerce.order_from_payload(payload).order).lines[0].net.text() == "9.00"
+
+
+def test_a_fulfilled_shopify_order_is_shipped_then_delivered() -> None:
+    payload = json.loads(sample("shopify_orders_create.json"))
+    payload["fulfillments"] = [
+        {
+            "id": 255858046,
+            "created_at": "2022-01-02T10:00:00-05:00",
+            "updated_at": "2022-01-04T16:30:00-05:00",
+            "shipment_status": "delivered",
+            "status": "success",
+        }
+    ]
+    cmd = shopify.order_from_payload(payload).order
+    assert cmd.shipped_at == datetime(2022, 1, 2, 15, 0, tzinfo=UTC)
+    assert cmd.delivered_at == datetime(2022, 1, 4, 21, 30, tzinfo=UTC)
+
+
+def test_one_sku_on_two_shopify_lines_keeps_both_lines_apart_under_an_alias() -> None:
+    payload = json.loads(sample("shopify_orders_create.json"))
+    payload["line_items"][1]["sku"] = "SKU2006-001"
+    skus = [line.sku for line in shopify.order_from_payload(payload).order.lines]
+    assert skus[:2] == ["SKU2006-001", "SKU2006-001~789012345678901234"]
+    _, refund = shopify.refund_from_payload(parse_body(sample("shopify_refunds_create.json")))
+    assert refund.lines[1].alias == "LENS-PROTECT-2YR~789012345678901234"
