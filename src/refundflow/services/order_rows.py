@@ -109,6 +109,20 @@ class Reader:
 _I = {c: i for i, c in enumerate(COLUMNS)}
 _ORDER_INDEXES = [(c, _I[c]) for c in ORDER_COLUMNS]
 SKU, NAME, CATEGORY, QUANTITY, UNIT_PRICE, DISCOUNT = (_I[c] for c in LINE_COLUMNS)
+_COL_CHANNEL = _I["channel"]
+_COL_CURRENCY = _I["currency"]
+_COL_CUSTOMER_EMAIL = _I["customer_email"]
+_COL_CUSTOMER_NAME = _I["customer_name"]
+_COL_CUSTOMER_PHONE = _I["customer_phone"]
+_COL_CUSTOMER_TIER = _I["customer_tier"]
+_COL_DELIVERED_AT = _I["delivered_at"]
+_COL_PAID_AT = _I["paid_at"]
+_COL_PAYMENT_AMOUNT = _I["payment_amount"]
+_COL_PAYMENT_METHOD = _I["payment_method"]
+_COL_PAYMENT_REFERENCE = _I["payment_reference"]
+_COL_PLACED_AT = _I["placed_at"]
+_COL_SHIPPED_AT = _I["shipped_at"]
+_COL_SHIPPING_FEE = _I["shipping_fee"]
 
 
 def _short(value: Any, column: str, limit: int, default: str = "") -> str:
@@ -147,32 +161,32 @@ def build_order(rows: list[tuple[int, Row]], reader: Reader) -> Order:
     """The order its rows describe; raises ``RowError`` naming the row at fault."""
     first_no, first = rows[0]
     try:
-        currency = check_currency(text_of(first[_I["currency"]]))
-        channel = text_of(first[_I["channel"]])
+        currency = check_currency(text_of(first[_COL_CURRENCY]))
+        channel = text_of(first[_COL_CHANNEL])
         if channel not in reader.channels:
             reader.channels.add(check_channel(channel))
         order_no = parse_text(text_of(first[0]), "order_no", limit=64)
         customer = Customer(
-            name=parse_text(text_of(first[_I["customer_name"]]), "customer_name", limit=100),
+            name=parse_text(text_of(first[_COL_CUSTOMER_NAME]), "customer_name", limit=100),
             email=parse_text(
-                text_of(first[_I["customer_email"]]), "customer_email", limit=254, required=False
+                text_of(first[_COL_CUSTOMER_EMAIL]), "customer_email", limit=254, required=False
             )
             or None,
             phone=parse_text(
-                text_of(first[_I["customer_phone"]]), "customer_phone", limit=32, required=False
+                text_of(first[_COL_CUSTOMER_PHONE]), "customer_phone", limit=32, required=False
             )
             or None,
-            tier=reader.enum(Tier, first[_I["customer_tier"]] or "standard", "customer_tier"),
+            tier=reader.enum(Tier, first[_COL_CUSTOMER_TIER] or "standard", "customer_tier"),
         )
         payments = []
-        method, amount = text_of(first[_I["payment_method"]]), text_of(first[_I["payment_amount"]])
+        method, amount = text_of(first[_COL_PAYMENT_METHOD]), text_of(first[_COL_PAYMENT_AMOUNT])
         if method or amount:
             payments.append(
                 Payment(
                     reader.enum(PaymentMethod, method, "payment_method"),
                     reader.money(amount, currency, "payment_amount", default=""),
                     parse_text(
-                        text_of(first[_I["payment_reference"]]),
+                        text_of(first[_COL_PAYMENT_REFERENCE]),
                         "payment_reference",
                         limit=128,
                         required=False,
@@ -180,12 +194,12 @@ def build_order(rows: list[tuple[int, Row]], reader: Reader) -> Order:
                     or None,
                 )
             )
-        placed_at = reader.time(first[_I["placed_at"]], "placed_at", required=True)
+        placed_at = reader.time(first[_COL_PLACED_AT], "placed_at", required=True)
         assert placed_at is not None
-        shipping = reader.money(first[_I["shipping_fee"]], currency, "shipping_fee")
-        paid_at = reader.time(first[_I["paid_at"]], "paid_at")
-        shipped_at = reader.time(first[_I["shipped_at"]], "shipped_at")
-        delivered_at = reader.time(first[_I["delivered_at"]], "delivered_at")
+        shipping = reader.money(first[_COL_SHIPPING_FEE], currency, "shipping_fee")
+        paid_at = reader.time(first[_COL_PAID_AT], "paid_at")
+        shipped_at = reader.time(first[_COL_SHIPPED_AT], "shipped_at")
+        delivered_at = reader.time(first[_COL_DELIVERED_AT], "delivered_at")
     except RefundflowError as error:
         raise RowError(first_no, error.message) from None
     lines = []
