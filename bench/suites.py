@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import http_pairs, policy_suite, simulation_suite
+from bench import http_pairs, import_suite, policy_suite, simulation_suite
 from bench.options import RunOptions
 from bench.rows import Row
 
@@ -39,6 +39,11 @@ SUITES: dict[str, Suite] = {
             "simulation",
             "simulating a draft policy over 1,000,000 stored requests against the bare read",
             simulation_suite.run,
+        ),
+        Suite(
+            "import",
+            "order lines/s of `refundflow import orders` (CSV → SQLite) against bare executemany",
+            import_suite.run,
         ),
     )
 }

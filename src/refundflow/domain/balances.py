@@ -178,3 +178,41 @@ def price_request(
                 details={"asked": amount.text(), "refundable": left.text()},
             )
     return Pricing(priced, shipping, amount)
+
+
+def price_shop_refund(
+    order: Order,
+    holds: Holds,
+    asked: list[tuple[str, int]],
+    *,
+    include_shipping: bool,
+    amount: Money,
+) -> Pricing:
+    """Price a refund the shop has already paid out, for the record.
+
+    The units must still be refundable here (the same per-line limit as any request), and
+    the money is what the shop actually refunded — it may differ from the units' value — but
+    never more than was paid less what other requests hold.
+    """
+    currency = order.currency
+    if amount.currency != currency:
+        raise InvalidInputError(f"the refund must be in {currency}", details={"field": "amount"})
+    if amount.is_negative():
+        raise InvalidInputError("a refund amount cannot be negative", details={"field": "amount"})
+    lines: list[PricedLine] = []
+    shipping = Money.zero(currency)
+    if asked or include_shipping:
+        priced = price_request(
+            order, holds, asked, include_shipping=include_shipping, moves_money=False
+        )
+        lines, shipping = priced.lines, priced.shipping
+    left = order.paid - holds.money_held
+    if left.is_negative():
+        left = Money.zero(currency)
+    if amount > left:
+        raise BalanceExceededError(
+            f"the shop refunded {amount} but only {left} of what was paid is still refundable "
+            f"on order {order.order_no}",
+            details={"asked": amount.text(), "refundable": left.text()},
+        )
+    return Pricing(lines, shipping, amount)

@@ -27,3 +27,7 @@ def refund_request_status_changed(
     request_id: int, at: datetime, payload: dict[str, Any]
 ) -> DomainEvent:
     return DomainEvent("refund_request.status_changed", f"refund_request:{request_id}", at, payload)
+
+
+def refund_request_decided(request_id: int, at: datetime, payload: dict[str, Any]) -> DomainEvent:
+    return DomainEvent("refund_request.decided", f"refund_request:{request_id}", at, payload)

@@ -142,9 +142,10 @@ class Order:
             line.check()
         for payment in self.payments:
             payment.check()
-        for amount in [self.shipping_fee, *(line.net for line in self.lines)] + [
-            payment.amount for payment in self.payments
-        ]:
+        amounts = [self.shipping_fee, *(payment.amount for payment in self.payments)]
+        for line in self.lines:  # a line's net is in its prices' currency
+            amounts += (line.unit_price, line.discount)
+        for amount in amounts:
             if amount.currency != self.currency:
                 raise InvalidInputError(
                     f"every amount must be in the order's currency {self.currency}",
@@ -152,6 +153,26 @@ class Order:
                 )
         if self.shipping_fee.is_negative():
             raise InvalidInputError("shipping_fee cannot be negative")
+
+    def same_as(self, stored: Order) -> bool:
+        """Whether storing this order over ``stored`` would change nothing (a re-sent order,
+        a re-run import). A customer e-mail or phone left out keeps the stored one."""
+        mine, theirs = self.customer, stored.customer
+        return (
+            self.channel == stored.channel
+            and self.currency == stored.currency
+            and self.shipping_fee == stored.shipping_fee
+            and self.placed_at == stored.placed_at
+            and self.paid_at == stored.paid_at
+            and self.shipped_at == stored.shipped_at
+            and self.delivered_at == stored.delivered_at
+            and mine.name == theirs.name
+            and mine.tier == theirs.tier
+            and (mine.email is None or mine.email == theirs.email)
+            and (mine.phone is None or mine.phone == theirs.phone)
+            and _lines_key(self.lines) == _lines_key(stored.lines)
+            and _payments_key(self.payments) == _payments_key(stored.payments)
+        )
 
     def line(self, sku: str) -> OrderLine | None:
         return self._by_sku.get(sku)
@@ -175,3 +196,16 @@ class Order:
         if self.shipped_at is not None:
             return OrderStatus.SHIPPED
         return OrderStatus.UNSHIPPED
+
+
+def _lines_key(lines: list[OrderLine]) -> list[tuple[object, ...]]:
+    return sorted(
+        (line.sku, line.name, line.category, line.quantity, line.unit_price, line.discount)
+        for line in lines
+    )
+
+
+def _payments_key(payments: list[Payment]) -> list[tuple[object, ...]]:
+    return sorted(
+        ((p.method.value, p.amount.minor, p.reference or "") for p in payments),
+    )

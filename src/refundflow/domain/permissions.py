@@ -37,6 +37,8 @@ class Operation(StrEnum):
     MANAGE_TOKENS = "manage_tokens"
     READ_SETTINGS = "read_settings"
     MANAGE_SETTINGS = "manage_settings"
+    MANAGE_WEBHOOKS = "manage_webhooks"
+    EXPORT_REQUESTS = "export_requests"
 
 
 _CS = frozenset({Role.CS, Role.MANAGER})
@@ -63,6 +65,8 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Operation.MANAGE_TOKENS: frozenset(),
     Operation.READ_SETTINGS: STAFF_ROLES,
     Operation.MANAGE_SETTINGS: frozenset({Role.MANAGER}),
+    Operation.MANAGE_WEBHOOKS: frozenset({Role.MANAGER}),
+    Operation.EXPORT_REQUESTS: frozenset({Role.MANAGER, Role.FINANCE}),
 }
 
 

@@ -18,6 +18,7 @@ from refundflow.domain.decisions import Decision
 from refundflow.domain.errors import ConflictError, IllegalTransitionError, InvalidInputError
 from refundflow.domain.events import (
     DomainEvent,
+    refund_request_decided,
     refund_request_status_changed,
     refund_request_submitted,
 )
@@ -664,6 +665,18 @@ class RefundRequest:
             "rule": decision.rule,
             "rule_number": decision.rule_number,
         }
+        self.events.append(
+            refund_request_decided(
+                self.id,
+                at,
+                {
+                    **self.summary(),
+                    "outcome": decision.outcome,
+                    "policy_version": decision.policy_version,
+                    "rule": decision.rule,
+                },
+            )
+        )
         if decision.outcome == "approve":
             self.auto_execute = decision.auto_execute
             # An exchange always needs the goods back, whatever the rule says.

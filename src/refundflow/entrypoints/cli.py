@@ -6,6 +6,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,8 +27,10 @@ app = typer.Typer(
 )
 tokens = typer.Typer(help="API tokens for staff and integrations.", no_args_is_help=True)
 users = typer.Typer(help="Staff users of the console.", no_args_is_help=True)
+imports = typer.Typer(help="Import data from files.", no_args_is_help=True)
 app.add_typer(tokens, name="tokens")
 app.add_typer(users, name="users")
+app.add_typer(imports, name="import")
 
 out = Console()
 err = Console(stderr=True)
@@ -227,6 +230,48 @@ def quickstart(
 
 
 cli_ops.register(app, container=_container, fail=_fail, out=out, err=err)
+
+
+@imports.command("orders")
+def import_orders_command(
+    file: Annotated[Path, typer.Argument(help="a .csv (UTF-8) or .xlsx file, one row per line")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="COLUMN=HEADER: read our column from their header, e.g. --map order_no=订单号",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check everything, write nothing")
+    ] = False,
+    errors: Annotated[
+        Path | None,
+        typer.Option(help="where to write the bad rows (default: FILE.errors.csv)"),
+    ] = None,
+) -> None:
+    """Import orders from CSV or Excel (docs/import.md has the columns). Valid orders are
+    imported, bad rows are listed in the error report; running it again changes nothing.
+    Exit 0: every row imported; 1: some rows refused (the rest imported); 2: nothing read."""
+    from refundflow.entrypoints.importing import run_import
+
+    with _container() as box:
+        raise typer.Exit(run_import(box, file, map_ or [], dry_run, errors, out, err))
+
+
+@app.command("export")
+def export_command(
+    start: Annotated[str, typer.Option("--from", help="first day (2026-11-01) or date-time")],
+    end: Annotated[str, typer.Option("--to", help="day after the last (exclusive)")],
+    format: Annotated[str, typer.Option(help="csv or xlsx")] = "csv",
+    by: Annotated[str, typer.Option(help="created, updated or refunded")] = "created",
+    output: Annotated[Path | None, typer.Option(help="file to write")] = None,
+) -> None:
+    """Export refund requests of a period for finance or an ERP (CSV or Excel)."""
+    from refundflow.entrypoints.importing import run_export
+
+    with _container() as box:
+        raise typer.Exit(run_export(box, start, end, format, by, output, out, err))
 
 
 def main() -> None:

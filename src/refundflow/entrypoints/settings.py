@@ -54,6 +54,21 @@ class Settings(BaseSettings):
     )
     grade_c_deduction_pct: Decimal = Field(Decimal("0"), ge=0, le=100)
     worker_poll_seconds: float = Field(0.5, gt=0, description="idle wait between outbox polls")
+    shopify_webhook_secret: str | None = Field(
+        None, description="the Shopify app's client secret: signs its webhooks"
+    )
+    shopify_webhook_previous_secret: str | None = Field(
+        None, description="the secret before a rotation (Shopify signs with it up to an hour)"
+    )
+    woocommerce_webhook_secret: str | None = Field(
+        None, description="the secret set on the WooCommerce webhooks"
+    )
+    woocommerce_webhook_previous_secret: str | None = Field(
+        None, description="the WooCommerce secret before a change, while deliveries drain"
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="how long an outgoing webhook waits for the receiver"
+    )
 
     @field_validator("timezone")
     @classmethod

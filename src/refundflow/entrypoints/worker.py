@@ -7,17 +7,21 @@ import os
 import socket
 import threading
 
+from refundflow.adapters.webhooks.http_sender import HttpWebhookSender
 from refundflow.entrypoints.bootstrap import Container
 from refundflow.services.outbox import Handler, deliver_pending
 from refundflow.services.timers import fire_due_timers
+from refundflow.services.webhook_delivery import WebhookDispatcher, with_fan_out
 
 log = logging.getLogger("refundflow.worker")
 
 
 def handlers_for(box: Container) -> dict[str, Handler]:
     """The outbox topics this installation acts on. Topics without a handler are simply
-    marked delivered (they exist for subscribers added later)."""
-    return {}
+    marked delivered (they exist for subscribers added later). Every catalogued event is
+    also offered to webhook subscribers (``with_fan_out``)."""
+    handlers: dict[str, Handler] = {}
+    return with_fan_out(handlers, box.uows)
 
 
 class Worker:
@@ -27,10 +31,16 @@ class Worker:
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         )
         self.handlers = handlers_for(box)
+        self.webhooks = WebhookDispatcher(
+            box.uows,
+            HttpWebhookSender(timeout=box.settings.webhook_timeout_seconds),
+            self.worker_id,
+        )
 
     def run_once(self) -> int:
         delivered = deliver_pending(self.box.uows, self.handlers, self.worker_id)
-        return delivered + fire_due_timers(self.box.uows, self.worker_id)
+        fired = fire_due_timers(self.box.uows, self.worker_id)
+        return delivered + fired + self.webhooks.run_once()
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.worker_id)

@@ -148,6 +148,28 @@ def _carry_over(existing: Order, order: Order, uow: UnitOfWork) -> None:
     order.created_at = existing.created_at
 
 
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+def store_order(uow: UnitOfWork, order: Order) -> str:
+    """Store a checked order by its number in the current transaction: add it, update the
+    stored one, or leave it alone when nothing would change. Returns which it was."""
+    existing = uow.orders.get(order.order_no, lock=True)
+    now = uow.now()
+    order.updated_at = now
+    if existing is None:
+        order.customer.id = uow.orders.find_customer(order.customer.email, order.customer.phone)
+        order.created_at = now
+        uow.orders.add(order)
+        return CREATED
+    _carry_over(existing, order, uow)
+    if order.same_as(existing):
+        order.updated_at = existing.updated_at
+        return UNCHANGED
+    uow.orders.update(order)
+    return UPDATED
+
+
 def upsert_order(uows: UnitOfWorkFactory, cmd: UpsertOrder) -> tuple[dict[str, Any], bool]:
     """Create the order, or update the one with the same ``order_no``.
 
@@ -155,19 +177,10 @@ def upsert_order(uows: UnitOfWorkFactory, cmd: UpsertOrder) -> tuple[dict[str, A
     """
     order = build_order(cmd)
     with uows() as uow:
-        existing = uow.orders.get(order.order_no, lock=True)
-        now = uow.now()
-        order.updated_at = now
-        if existing is None:
-            order.customer.id = uow.orders.find_customer(order.customer.email, order.customer.phone)
-            order.created_at = now
-            uow.orders.add(order)
-        else:
-            _carry_over(existing, order, uow)
-            uow.orders.update(order)
+        outcome = store_order(uow, order)
         view = order_view(order, uow.orders.holds(order))
         uow.commit()
-    return view, existing is None
+    return view, outcome == CREATED
 
 
 def get_order(uows: UnitOfWorkFactory, order_no: str) -> dict[str, Any]:

@@ -28,8 +28,16 @@ from refundflow.domain.workitems import Timer, WorkItem
 from refundflow.services.config import ShopConfig
 
 if TYPE_CHECKING:
+    from refundflow.domain.orders import Customer
+    from refundflow.domain.webhooks import Subscription
     from refundflow.policy.history import CustomerHistory
     from refundflow.services.outbox import OutboxMessage
+    from refundflow.services.webhook_records import (
+        AttemptRecord,
+        ClaimedDelivery,
+        DeliveryRecord,
+        NewDelivery,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +502,18 @@ class UnitOfWork(Protocol):
     def staff(self) -> StaffRepository: ...
 
     @property
+    def external_refs(self) -> ExternalRefsRepository: ...
+
+    @property
+    def bulk_orders(self) -> BulkOrdersRepository: ...
+
+    @property
+    def webhooks(self) -> WebhooksRepository: ...
+
+    @property
+    def exports(self) -> ExportsRepository: ...
+
+    @property
     def tz(self) -> tzinfo: ...
 
     @property
@@ -520,3 +540,99 @@ class UnitOfWorkFactory(Protocol):
     """Opens units of work: ``write=False`` for reads (no write lock)."""
 
     def __call__(self, *, write: bool = True) -> UnitOfWork: ...
+
+
+# ---------------------------------------------------------------- integrations
+@dataclass(frozen=True, slots=True)
+class ExternalRef:
+    """A shop's order or refund and what it is here."""
+
+    local_id: int
+    source_updated_at: datetime | None
+
+
+class ExternalRefsRepository(Protocol):
+    def get(self, source: str, kind: str, external_id: str) -> ExternalRef | None: ...
+
+    def put(
+        self,
+        source: str,
+        kind: str,
+        external_id: str,
+        local_id: int,
+        source_updated_at: datetime | None,
+        at: datetime,
+    ) -> None:
+        """Insert or update the link."""
+
+
+class BulkOrdersRepository(Protocol):
+    """Orders in bulk (file imports, batches): set-wise reads, executemany writes."""
+
+    def existing(self, order_nos: list[str]) -> dict[str, int]:
+        """The ids of those orders that exist, by number."""
+
+    def customers_by_contact(
+        self, phones: list[str], emails: list[str]
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Customer ids by phone and by e-mail; the oldest customer wins a shared contact."""
+
+    def customers(self, ids: list[int]) -> dict[int, Customer]: ...
+
+    def add_many(self, orders: list[Order]) -> None:
+        """Insert new orders with their lines and payments; customers without an id are
+        inserted first (one row per distinct Customer object) and get their ids."""
+
+    def update_customers(self, customers: list[Customer], at: datetime) -> None: ...
+
+
+class WebhooksRepository(Protocol):
+    def add_subscription(self, subscription: Subscription, by: str | None) -> int: ...
+
+    def subscription(self, subscription_id: int) -> Subscription | None: ...
+
+    def subscriptions(self) -> list[Subscription]: ...
+
+    def save_subscription(self, subscription: Subscription) -> None: ...
+
+    def event_time(self, outbox_id: int) -> datetime | None:
+        """When the outbox row of an event was written."""
+
+    def add_deliveries(self, deliveries: list[NewDelivery]) -> None:
+        """Insert deliveries; one already there for (subscription, event) is left alone."""
+
+    def claim_due(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime
+    ) -> list[ClaimedDelivery]:
+        """Lease up to ``limit`` due deliveries that are first in their (subscription,
+        ordering key) queue and whose earlier events have all been fanned out."""
+
+    def record_attempt(self, attempt: AttemptRecord) -> None: ...
+
+    def finish(
+        self,
+        delivery_id: int,
+        status: str,
+        *,
+        next_attempt_at: datetime | None,
+        status_code: int | None,
+        error: str | None,
+        delivered_at: datetime | None,
+    ) -> None: ...
+
+    def deliveries(
+        self, subscription_id: int, *, status: str | None, before_id: int | None, limit: int
+    ) -> list[DeliveryRecord]: ...
+
+    def delivery(self, delivery_id: int, *, lock: bool = False) -> DeliveryRecord | None: ...
+
+    def attempts(self, delivery_id: int) -> list[AttemptRecord]: ...
+
+    def replay(self, delivery_id: int, now: datetime, expires_at: datetime) -> None: ...
+
+
+class ExportsRepository(Protocol):
+    def requests(self, start: datetime, end: datetime, by: str) -> Iterator[tuple[Any, ...]]:
+        """Refund requests whose ``by`` time is in [start, end), oldest first: rows in
+        ``services.exports.COLUMNS`` order, times as UTC-aware datetimes, money in minor
+        units."""

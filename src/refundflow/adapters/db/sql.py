@@ -103,6 +103,22 @@ class Sql:
         else:
             self._conn.executemany(query, rows)
 
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """``INSERT INTO table (columns) VALUES (…)`` for each row of positional values:
+        the fastest bulk path of both drivers (no parameter names to look up)."""
+        mark = "%s" if self.is_pg else "?"
+        query = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join([mark] * len(columns))})"
+        )
+        if self.is_pg:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(query, rows)
+        else:
+            self._conn.executemany(query, rows)
+
     # ------------------------------------------------------------------ values
     def ts(self, at: datetime | None) -> Any:
         """A UTC-aware time as the database stores it."""

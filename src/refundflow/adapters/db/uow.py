@@ -11,6 +11,11 @@ from sqlalchemy import Engine
 from refundflow.adapters.db.audit_repo import SqlAuditRepository
 from refundflow.adapters.db.care_repo import SqlCareRepository
 from refundflow.adapters.db.history_repo import SqlHistoryRepository
+from refundflow.adapters.db.integrations_repo import (
+    SqlBulkOrdersRepository,
+    SqlExportsRepository,
+    SqlExternalRefsRepository,
+)
 from refundflow.adapters.db.misc_repos import (
     SqlCredentialsRepository,
     SqlIdempotencyRepository,
@@ -23,6 +28,7 @@ from refundflow.adapters.db.portal_repo import SqlPortalRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
 from refundflow.adapters.db.staff_repo import SqlStaffRepository
+from refundflow.adapters.db.webhooks_repo import SqlWebhooksRepository
 from refundflow.adapters.db.workflow_repo import SqlWorkflowRepository
 from refundflow.adapters.holidays import ChinaWorkdays
 from refundflow.domain.calendar import WorkdayData
@@ -52,6 +58,10 @@ class SqlUnitOfWork:
     portal: SqlPortalRepository
     audit: SqlAuditRepository
     staff: SqlStaffRepository
+    external_refs: SqlExternalRefsRepository
+    bulk_orders: SqlBulkOrdersRepository
+    webhooks: SqlWebhooksRepository
+    exports: SqlExportsRepository
 
     def __init__(
         self,
@@ -93,6 +103,10 @@ class SqlUnitOfWork:
         self.portal = SqlPortalRepository(sql)
         self.audit = SqlAuditRepository(sql)
         self.staff = SqlStaffRepository(sql)
+        self.external_refs = SqlExternalRefsRepository(sql)
+        self.bulk_orders = SqlBulkOrdersRepository(sql)
+        self.webhooks = SqlWebhooksRepository(sql)
+        self.exports = SqlExportsRepository(sql)
         self._done = False
         return self
 

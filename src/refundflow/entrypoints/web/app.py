@@ -22,7 +22,11 @@ from refundflow.entrypoints.web.pages import policy as policy_page
 from refundflow.entrypoints.web.pages import portal as portal_pages
 from refundflow.entrypoints.web.routes import (
     care,
+    events,
+    exports,
     health,
+    integrations,
+    order_batches,
     orders,
     policies,
     portal_api,
@@ -30,6 +34,7 @@ from refundflow.entrypoints.web.routes import (
     reason_codes,
     refund_requests,
     warehouse,
+    webhook_subscriptions,
     workflow_settings,
 )
 from refundflow.entrypoints.web.security import SecurityHeaders
@@ -74,9 +79,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(order_batches.router)
     app.include_router(orders.router)
     # Specific sub-resources of a request before the generic /{request_id}/{action} route.
     app.include_router(care.router)
+    app.include_router(exports.router)  # before refund_requests: /export is not an id
     app.include_router(refund_requests.router)
     app.include_router(reason_codes.router)
     app.include_router(policies.router)
@@ -89,6 +96,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(session_pages.router)
     app.include_router(desk_pages.router)
     app.include_router(work_pages.router)
+    app.include_router(integrations.router)
+    app.include_router(webhook_subscriptions.router)
+    app.include_router(events.router)
     _declare_bearer_auth(app)
     _serve_docs(app)
     return app
@@ -124,7 +134,8 @@ def _declare_bearer_auth(app: FastAPI) -> None:
                 }
             }
             for path, operations in schema["paths"].items():
-                if path.startswith("/api/"):
+                # Shop webhooks are authenticated by their signatures, not a token.
+                if path.startswith("/api/") and not path.startswith("/api/v1/integrations/"):
                     for operation in operations.values():
                         operation["security"] = [{"bearer": []}]
             app.openapi_schema = schema

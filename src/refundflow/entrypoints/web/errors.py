@@ -40,7 +40,7 @@ def status_of(exc: RefundflowError) -> int:
     return 400
 
 
-def _field(loc: tuple[Any, ...]) -> str:
+def field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     text = ""
     for part in parts:
@@ -82,7 +82,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Json:
         problems = [
-            {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
+            {"field": field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
             for e in exc.errors()
         ]
         first = problems[0] if problems else {"field": "body", "message": "invalid input"}
