@@ -37,6 +37,7 @@ class Operation(StrEnum):
     MANAGE_TOKENS = "manage_tokens"
     READ_SETTINGS = "read_settings"
     MANAGE_SETTINGS = "manage_settings"
+    CUSTOMER_PREFERENCES = "customer_preferences"  # read and change where messages go
 
 
 _CS = frozenset({Role.CS, Role.MANAGER})
@@ -63,6 +64,8 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Operation.MANAGE_TOKENS: frozenset(),
     Operation.READ_SETTINGS: STAFF_ROLES,
     Operation.MANAGE_SETTINGS: frozenset({Role.MANAGER}),
+    # A customer only their own (checked by the use case).
+    Operation.CUSTOMER_PREFERENCES: _CS | {Role.INTEGRATION, Role.CUSTOMER},
 }
 
 

@@ -8,7 +8,8 @@ import socket
 import threading
 
 from refundflow.entrypoints.bootstrap import Container
-from refundflow.services.outbox import Handler, deliver_pending
+from refundflow.services import notifications
+from refundflow.services.outbox import Handler, OutboxMessage, deliver_pending
 from refundflow.services.timers import fire_due_timers
 
 log = logging.getLogger("refundflow.worker")
@@ -17,7 +18,11 @@ log = logging.getLogger("refundflow.worker")
 def handlers_for(box: Container) -> dict[str, Handler]:
     """The outbox topics this installation acts on. Topics without a handler are simply
     marked delivered (they exist for subscribers added later)."""
-    return {}
+
+    def notify(message: OutboxMessage) -> None:
+        notifications.on_outbox_message(box.uows, box.notifier, message)
+
+    return dict.fromkeys(notifications.TOPICS, notify)
 
 
 class Worker:
@@ -30,7 +35,10 @@ class Worker:
 
     def run_once(self) -> int:
         delivered = deliver_pending(self.box.uows, self.handlers, self.worker_id)
-        return delivered + fire_due_timers(self.box.uows, self.worker_id)
+        delivered += fire_due_timers(self.box.uows, self.worker_id)
+        return delivered + notifications.deliver_notifications(
+            self.box.uows, self.box.notifier, self.worker_id
+        )
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.worker_id)

@@ -29,6 +29,7 @@ from refundflow.services.config import ShopConfig
 
 if TYPE_CHECKING:
     from refundflow.policy.history import CustomerHistory
+    from refundflow.services.notifications.ports import NotificationsRepository
     from refundflow.services.outbox import OutboxMessage
 
 
@@ -349,6 +350,9 @@ class UnitOfWork(Protocol):
 
     @property
     def care(self) -> CareRepository: ...
+
+    @property
+    def notifications(self) -> NotificationsRepository: ...
 
     @property
     def tz(self) -> tzinfo: ...

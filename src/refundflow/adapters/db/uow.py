@@ -15,6 +15,7 @@ from refundflow.adapters.db.misc_repos import (
     SqlIdempotencyRepository,
     SqlReasonsRepository,
 )
+from refundflow.adapters.db.notifications_repo import SqlNotificationsRepository
 from refundflow.adapters.db.orders_repo import SqlOrdersRepository
 from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
 from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
     history: SqlHistoryRepository
     workflow: SqlWorkflowRepository
     care: SqlCareRepository
+    notifications: SqlNotificationsRepository
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class SqlUnitOfWork:
         self.history = SqlHistoryRepository(sql)
         self.workflow = SqlWorkflowRepository(sql)
         self.care = SqlCareRepository(sql)
+        self.notifications = SqlNotificationsRepository(sql)
         self._done = False
         return self
 
