@@ -90,6 +90,8 @@ class SmtpEmailChannel:
             raise _by_code(code, text) from None
         except smtplib.SMTPResponseException as exc:
             raise _by_code(exc.smtp_code, exc.smtp_error) from None
+        except smtplib.SMTPNotSupportedError as exc:  # e.g. no AUTH: a setup to fix
+            raise PermanentChannelError(f"SMTP: {exc}") from None
         except ssl.SSLCertVerificationError as exc:
             raise PermanentChannelError(f"SMTP server certificate: {exc.verify_message}") from None
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:

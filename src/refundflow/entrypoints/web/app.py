@@ -21,6 +21,7 @@ from refundflow.entrypoints.web.pages import policy as policy_page
 from refundflow.entrypoints.web.routes import (
     care,
     health,
+    notifications,
     orders,
     policies,
     queues,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(queues.router)
     app.include_router(warehouse.router)
     app.include_router(workflow_settings.router)
+    app.include_router(notifications.router)
     app.include_router(policy_page.router)
     _declare_bearer_auth(app)
     _serve_docs(app)
