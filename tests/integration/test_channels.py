@@ -83,7 +83,9 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 # ---------------------------------------------------------------------------- email
 def test_an_email_arrives_as_text_and_html_with_its_chinese_subject_encoded() -> None:
     with smtp_server() as inbox:
-        channel = SmtpEmailChannel(f"smtp://{inbox.host}:{inbox.port}", "好物商城 <shop@example.cn>")
+        channel = SmtpEmailChannel(
+            f"smtp://{inbox.host}:{inbox.port}", "好物商城 <shop@example.cn>"
+        )
         ref = channel.send(email())
     assert ref == "<notification-42@example.cn>"
     (received,) = inbox.messages
@@ -134,7 +136,10 @@ def test_a_password_is_never_sent_to_a_server_without_tls() -> None:
 
 def test_smtp_5xx_is_permanent_4xx_is_retried_and_no_server_is_retried() -> None:
     with smtp_server() as inbox:
-        inbox.refuse = [("gone@example.cn", "550 5.1.1 no such user"), ("busy@example.cn", "451 4.3.0 try later")]
+        inbox.refuse = [
+            ("gone@example.cn", "550 5.1.1 no such user"),
+            ("busy@example.cn", "451 4.3.0 try later"),
+        ]
         channel = SmtpEmailChannel(f"smtp://{inbox.host}:{inbox.port}", "shop@example.cn")
         with pytest.raises(PermanentChannelError, match="550"):
             channel.send(email("gone@example.cn"))
@@ -187,7 +192,12 @@ def test_tencent_sms_is_signed_with_tc3_and_carries_template_and_params() -> Non
         wrong = TencentSmsChannel(server.secret_id, "nope", "1400006666", "店", endpoint=server.url)
         with pytest.raises(PermanentChannelError, match="SignatureFailure"):
             wrong.send(sms("1110"))
-        server.replies.extend(["LimitExceeded.PhoneNumberThirtySecondLimit", "InvalidParameterValue.IncorrectPhoneNumber"])
+        server.replies.extend(
+            [
+                "LimitExceeded.PhoneNumberThirtySecondLimit",
+                "InvalidParameterValue.IncorrectPhoneNumber",
+            ]
+        )
         with pytest.raises(RetryableChannelError):
             channel.send(sms("1110"))
         with pytest.raises(PermanentChannelError):
@@ -241,9 +251,7 @@ def service_account() -> tuple[dict[str, str], Any]:
 def fcm(service_account: tuple[dict[str, str], Any]) -> Iterator[tuple[Fcm, FcmChannel]]:
     account, public = service_account
     with serving(Fcm(public_key=public)) as server:
-        channel = FcmChannel(
-            {**account, "token_uri": f"{server.url}/token"}, endpoint=server.url
-        )
+        channel = FcmChannel({**account, "token_uri": f"{server.url}/token"}, endpoint=server.url)
         yield server, channel
 
 
@@ -254,7 +262,10 @@ def test_fcm_gets_an_access_token_with_a_signed_jwt_and_sends(fcm: tuple[Fcm, Fc
     assert server.refused == [] and len(server.tokens) == 1  # the token was reused
     first = server.received[0]
     assert first["token"] == "device-token-1"
-    assert first["notification"] == {"title": "退款已到账", "body": "申请 RF20261126-000123 已退款 ¥79.00"}
+    assert first["notification"] == {
+        "title": "退款已到账",
+        "body": "申请 RF20261126-000123 已退款 ¥79.00",
+    }
     server.tokens.clear()  # the access token expired on the provider's side: 401, then a new one
     assert channel.send(push("device-token-3")).endswith("/3")
 

@@ -190,7 +190,10 @@ class TencentSms(Provider):
         if abs(time.time() - int(timestamp)) > 300:
             return "AuthFailure.SignatureExpire"
         names = fields.get("SignedHeaders", "").split(";")
-        headers = "".join(f"{n}:{call.headers.get(n, '').strip().lower() if n == 'x-tc-action' else call.headers.get(n, '').strip()}\n" for n in names)
+        headers = "".join(
+            f"{n}:{call.headers.get(n, '').strip().lower() if n == 'x-tc-action' else call.headers.get(n, '').strip()}\n"
+            for n in names
+        )
         canonical = (
             f"POST\n/\n\n{headers}\n{';'.join(names)}\n{hashlib.sha256(call.body).hexdigest()}"
         )
@@ -327,11 +330,11 @@ class WebPush(Provider):
         fields = dict(item.strip().split("=", 1) for item in rest.split(",") if "=" in item)
         if scheme.lower() != "vapid" or fields.get("k") != self.application_server_key:
             return "no or unknown VAPID key"
-        public = ec.EllipticCurvePublicKey.from_encoded_point(
-            ec.SECP256R1(), unb64url(fields["k"])
-        )
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(fields["k"]))
         try:
-            claims = jwt.decode(fields.get("t", ""), public, algorithms=["ES256"], audience=self.url)
+            claims = jwt.decode(
+                fields.get("t", ""), public, algorithms=["ES256"], audience=self.url
+            )
         except jwt.PyJWTError as exc:
             return f"bad VAPID JWT: {exc}"
         if not str(claims.get("sub", "")).startswith(("mailto:", "https:")):

@@ -29,18 +29,21 @@ class Inbox:
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
-    refuse: list[tuple[str, str]] = field(default_factory=list)  # (recipient, "550 …")
+    refuse: list[tuple[str, str]] = field(default_factory=list)  # (recipient, "550 …"), once
     host: str = "127.0.0.1"
     port: int = 0
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802, E501
-        for who, answer in self.refuse:
-            if who == address:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        for i, (who, answer) in enumerate(self.refuse):
+            if who == address:  # each refusal answers once
+                del self.refuse[i]
                 return answer
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append(parsed)  # type: ignore[arg-type]
@@ -93,7 +96,9 @@ def smtp_server(
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(str(cert[0]), str(cert[1]))
 
-    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def authenticate(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         if isinstance(data, LoginPassword) and users:
             login, password = data.login.decode(), data.password.decode()
             if users.get(login) == password:

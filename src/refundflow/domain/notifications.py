@@ -19,6 +19,9 @@ Rules the mapping states:
 - An approval that needs the goods back is told as "please ship the goods" (it says approved).
 - "refund failed" follows the request reaching ``refund_failed`` (finance acts next); a
   gateway failure that the payouts retry on their own (``refund.failed`` alone) is not told.
+- A notice about a status change is told only while the request is still in that status
+  when the worker gets to it: a worker that lagged tells where the request is now (the later
+  change's notice), never an old next step or deadline ("please ship" after the parcel came).
 - A staff step running late (``work_item.escalated``) brings the customer an apology and the
   staff channels an escalation; a reminder on the customer's own step (shipping the goods
   back) reminds the customer.
@@ -102,6 +105,14 @@ def _refunded(request_id: int) -> list[Trigger]:
 
 
 def _status_changed(rid: int, occurrence: str, payload: dict[str, Any]) -> list[Trigger]:
+    to = payload.get("to_status")
+    return [
+        t if t.requires else Trigger(t.notice, rid, t.occurrence, t.facts, to, t.deferred)
+        for t in _status_notices(rid, occurrence, payload)
+    ]
+
+
+def _status_notices(rid: int, occurrence: str, payload: dict[str, Any]) -> list[Trigger]:
     action = payload.get("action")
     to = payload.get("to_status")
     actor = payload.get("actor") or {}
