@@ -133,8 +133,8 @@ def customer(api: Api, box: Container, outside: Outside, manual_review: int) -> 
         ):
             conn.execute(
                 text(
-                    "INSERT INTO push_subscriptions (customer_id, kind, endpoint, keys, created_at) "
-                    "VALUES (:c, :k, :e, :s, CURRENT_TIMESTAMP)"
+                    "INSERT INTO push_subscriptions (customer_id, kind, endpoint, keys, "
+                    "created_at) VALUES (:c, :k, :e, :s, CURRENT_TIMESTAMP)"
                 ),
                 {"c": customer_id, "k": kind, "e": where, "s": secret},
             )
@@ -160,7 +160,7 @@ def drain(
         barrier = threading.Barrier(workers)
         done: list[int] = []
 
-        def work(n: int) -> None:
+        def work(n: int, barrier: threading.Barrier = barrier, done: list[int] = done) -> None:
             worker = Worker(box, worker_id=f"w{n}")
             barrier.wait()
             while (claimed := worker.run_once()) > 0:

@@ -190,10 +190,9 @@ class TencentSms(Provider):
         if abs(time.time() - int(timestamp)) > 300:
             return "AuthFailure.SignatureExpire"
         names = fields.get("SignedHeaders", "").split(";")
-        headers = "".join(
-            f"{n}:{call.headers.get(n, '').strip().lower() if n == 'x-tc-action' else call.headers.get(n, '').strip()}\n"
-            for n in names
-        )
+        values = {n: call.headers.get(n, "").strip() for n in names}
+        values["x-tc-action"] = values.get("x-tc-action", "").lower()
+        headers = "".join(f"{n}:{values[n]}\n" for n in names)
         canonical = (
             f"POST\n/\n\n{headers}\n{';'.join(names)}\n{hashlib.sha256(call.body).hexdigest()}"
         )
