@@ -299,6 +299,17 @@ def test_the_customer_reads_the_decision_next_step_and_refund_route_in_their_lan
     outside.reset()
     response = api.as_("cs").get(f"/api/v1/customers/{customer}/preferences")
     assert response.json()["language"] == "zh-CN" and response.json()["stored"] is False
+    before = snapshot(box)
+    refused = api.client.put(
+        f"/api/v1/customers/{customer}/preferences",
+        json={"sms": False, "contact_phone": "010-12345678"},
+        headers={"Authorization": f"Bearer {api.tokens['cs']}"},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["details"] == {"field": "contact_phone"}
+    assert "cannot receive SMS" in refused.json()["error"]["message"]
+    assert snapshot(box) == before
+    assert api.as_("warehouse").get(f"/api/v1/customers/{customer}/preferences").status_code == 403
     changed = api.client.put(
         f"/api/v1/customers/{customer}/preferences",
         json={"language": "en", "sms": False, "contact_phone": "+86 139-1234-0000"},

@@ -66,7 +66,8 @@ def request_context(
             "name": config.shop_name,
             "hotline": config.hotline,
             "chat_url": config.chat_url,
-            "return_address": config.return_address,
+            "return_address": config.return_address
+            or ("见申请页面" if language == "zh-CN" else "on the request page"),
             "public_url": config.public_url,
         },
         "customer": {"name": customer_name},
