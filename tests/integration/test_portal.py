@@ -16,8 +16,9 @@ import pytest
 from PIL import Image
 
 from refundflow.entrypoints.bootstrap import Container
-from refundflow.entrypoints.web.pages.portal import survey_link
+from refundflow.entrypoints.settings import Settings
 from refundflow.services.clock import ManualClock
+from refundflow.services.notifications import survey_link
 from tests.conftest import snapshot
 from tests.integration.api import Api, order_body, request_body
 
@@ -27,12 +28,34 @@ def _everything_to_review(manual_review: int) -> None:
     """Requests wait for review, so that customers can act on them."""
 
 
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """SMS and e-mail configured, so codes are queued as messages (no worker runs here, so
+    nothing is sent; the notification tests send through real local servers)."""
+    return Settings(
+        database_url=db_url,
+        environment="test",
+        token_cache_seconds=0,
+        smtp_url="smtp://127.0.0.1:9",
+        sms_provider="webhook",
+        sms_url="http://127.0.0.1:9/sms",
+        sms_webhook_secret="s" * 32,
+    )
+
+
 def _codes(box: Container) -> list[dict[str, Any]]:
+    """The login-code messages queued so far: channel, recipient and the code in the text."""
     with box.engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT payload FROM outbox WHERE topic = 'portal.login_code' ORDER BY id"
+            "SELECT channel, recipient, content FROM notifications "
+            "WHERE notice = 'login_code' ORDER BY id"
         ).fetchall()
-    return [json.loads(row[0]) for row in rows]
+    found = []
+    for channel, recipient, content in rows:
+        match = re.search(r"\b(\d{6})\b", content)
+        assert match, content
+        found.append({"channel": channel, "to": recipient, "code": match.group(1)})
+    return found
 
 
 def _sign_in(
@@ -70,7 +93,7 @@ def test_a_code_goes_to_the_contact_on_the_order_and_opens_a_session(
     )
     assert answer.status_code == 202
     [sent] = _codes(box)
-    assert (sent["channel"], sent["to"]) == ("sms", "13912345678")
+    assert (sent["channel"], sent["to"]) == ("sms", "+8613912345678")
     assert re.fullmatch(r"\d{6}", sent["code"])
     wrong = api.client.post(
         "/api/v1/portal/verify",
@@ -323,11 +346,13 @@ def _jpeg_with_gps() -> bytes:
 
 # ---------------------------------------------------------------- surveys
 def test_a_closed_request_is_rated_once_and_a_low_score_asks_for_a_call(
-    api: Api, box: Container, an_order: Any
+    api: Api, box: Container, an_order: Any, clock: ManualClock
 ) -> None:
     me = _sign_in(api, box)
     mine = api.client.post("/api/v1/portal/refund-requests", headers=me, json=request_body()).json()
-    link = survey_link("http://testserver", box.settings.secret_key, mine["id"])
+    link, _ = survey_link(
+        "http://testserver", box.settings.secret_key, mine["id"], clock.now(), timedelta(days=30)
+    )
     path = link.removeprefix("http://testserver")
     page = api.client.get(path)
     assert page.status_code == 200 and 'name="csat"' in page.text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -11,6 +13,9 @@ from refundflow.adapters.db.engine import make_engine, sqlite_path
 from refundflow.adapters.db.uow import Clock, SqlUnitOfWorkFactory, utc_now
 from refundflow.adapters.media import PhotoStore
 from refundflow.entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from refundflow.services.notifications import Notifier
 
 
 @dataclass
@@ -26,6 +31,13 @@ class Container:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """The notification channels and templates (built on first use; no I/O)."""
+        from refundflow.entrypoints.notifier import build_notifier
+
+        return build_notifier(self.settings)
 
     def close(self) -> None:
         if self.checkpointer is not None:
@@ -54,9 +66,11 @@ def migrate(box: Container) -> None:
     """Bring the schema to head and publish the default policy on a fresh install."""
     from refundflow.adapters.db.migrate import upgrade
     from refundflow.policy.defaults import DEFAULT_POLICY
+    from refundflow.services.notifications import ensure_default_templates
     from refundflow.services.policies import ensure_published
     from refundflow.services.sla_settings import ensure_default_rules
 
     upgrade(box.engine)
     ensure_published(box.uows, DEFAULT_POLICY, box.uows.clock())
     ensure_default_rules(box.uows)
+    ensure_default_templates(box.uows)

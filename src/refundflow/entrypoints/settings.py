@@ -70,6 +70,45 @@ class Settings(BaseSettings):
         10.0, gt=0, le=60, description="how long an outgoing webhook waits for the receiver"
     )
 
+    # ------------------------------------------------------------ notifications
+    return_address: str = Field("", description="where customers send returns (in messages)")
+    smtp_url: str | None = Field(
+        None, description="smtp://host:port (STARTTLS when offered) or smtps://user:pass@host:465"
+    )
+    smtp_ca_file: str | None = Field(None, description="a CA file to trust for the SMTP server")
+    mail_from: str = Field("refundflow <noreply@refundflow.local>", description="email sender")
+    sms_provider: Literal["none", "alibaba", "tencent", "webhook"] = Field(
+        "none", description="who sends SMS"
+    )
+    sms_url: str | None = Field(
+        None, description="the SMS API base URL (a default per provider) or the webhook URL"
+    )
+    sms_key_id: str | None = Field(None, description="Alibaba AccessKeyId / Tencent SecretId")
+    sms_key_secret: str | None = Field(
+        None, description="Alibaba AccessKeySecret / Tencent SecretKey"
+    )
+    sms_sign_name: str = Field("", description="the approved SMS signature (签名)")
+    sms_app_id: str | None = Field(None, description="Tencent SmsSdkAppId")
+    sms_region: str = Field("ap-guangzhou", description="Tencent region")
+    sms_webhook_secret: str | None = Field(None, description="signs SMS webhook requests")
+    app_push_url: str | None = Field(None, description="the merchant app backend's push webhook")
+    app_push_secret: str | None = Field(None, description="signs app push webhook requests")
+    fcm_service_account: str | None = Field(
+        None, description="FCM service-account JSON, or the path of its file"
+    )
+    fcm_url: str = Field("https://fcm.googleapis.com", description="FCM API base URL")
+    fcm_token_url: str | None = Field(None, description="OAuth2 token URL (default: the account's)")
+    vapid_private_key: str | None = Field(None, description="Web Push VAPID key (PEM or base64url)")
+    vapid_subject: str = Field("mailto:noreply@refundflow.local", description="VAPID contact")
+    staff_notify_urls: str = Field(
+        "",
+        description="apprise URLs for staff alerts (dingtalk://, wecombot://, feishu://, "
+        "slack://, json://…), separated by spaces or commas",
+    )
+    survey_valid_days: int = Field(30, ge=1, le=365, description="how long survey links work")
+    survey_delay_minutes: int = Field(0, ge=0, le=10_080, description="survey after closing")
+    notification_max_attempts: int = Field(12, ge=1, le=50)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -85,6 +124,21 @@ class Settings(BaseSettings):
     def _no_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("set REFUNDFLOW_SECRET_KEY to a long random value in production")
+        return self
+
+    @model_validator(mode="after")
+    def _sms_complete(self) -> Settings:
+        needs = {
+            "alibaba": ("sms_key_id", "sms_key_secret"),
+            "tencent": ("sms_key_id", "sms_key_secret", "sms_app_id"),
+            "webhook": ("sms_url", "sms_webhook_secret"),
+        }.get(self.sms_provider, ())
+        missing = [name for name in needs if not getattr(self, name)]
+        if missing:
+            names = ", ".join(f"REFUNDFLOW_{m.upper()}" for m in missing)
+            raise ValueError(f"SMS through {self.sms_provider} needs {names}")
+        if self.app_push_url and not self.app_push_secret:
+            raise ValueError("set REFUNDFLOW_APP_PUSH_SECRET to sign app push webhooks")
         return self
 
     @property

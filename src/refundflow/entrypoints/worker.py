@@ -1,4 +1,5 @@
-"""The worker: delivers the outbox and fires timers. Any number may run at once."""
+"""The worker: delivers the outbox, fires timers, sends webhooks and notifications. Any
+number may run at once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import threading
 
 from refundflow.adapters.webhooks.http_sender import HttpWebhookSender
 from refundflow.entrypoints.bootstrap import Container
-from refundflow.services.outbox import Handler, deliver_pending
+from refundflow.services import notifications
+from refundflow.services.outbox import Handler, OutboxMessage, deliver_pending
 from refundflow.services.timers import fire_due_timers
 from refundflow.services.webhook_delivery import WebhookDispatcher, with_fan_out
 
@@ -18,10 +20,14 @@ log = logging.getLogger("refundflow.worker")
 
 def handlers_for(box: Container) -> dict[str, Handler]:
     """The outbox topics this installation acts on. Topics without a handler are simply
-    marked delivered (they exist for subscribers added later). Every catalogued event is
-    also offered to webhook subscribers (``with_fan_out``)."""
-    handlers: dict[str, Handler] = {}
-    return with_fan_out(handlers, box.uows)
+    marked delivered (they exist for subscribers added later). Lifecycle events become
+    customer and staff notifications; every catalogued event is also offered to webhook
+    subscribers (``with_fan_out``)."""
+
+    def notify(message: OutboxMessage) -> None:
+        notifications.on_outbox_message(box.uows, box.notifier, message)
+
+    return with_fan_out(dict.fromkeys(notifications.TOPICS, notify), box.uows)
 
 
 class Worker:
@@ -39,8 +45,11 @@ class Worker:
 
     def run_once(self) -> int:
         delivered = deliver_pending(self.box.uows, self.handlers, self.worker_id)
-        fired = fire_due_timers(self.box.uows, self.worker_id)
-        return delivered + fired + self.webhooks.run_once()
+        delivered += fire_due_timers(self.box.uows, self.worker_id)
+        delivered += self.webhooks.run_once()
+        return delivered + notifications.deliver_notifications(
+            self.box.uows, self.box.notifier, self.worker_id
+        )
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.worker_id)

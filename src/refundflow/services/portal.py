@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import threading
@@ -20,10 +21,17 @@ from datetime import timedelta
 from typing import Any
 
 from refundflow.domain.actors import Actor, ActorKind
-from refundflow.domain.errors import AuthenticationError, InvalidInputError, NotFoundError
-from refundflow.domain.events import DomainEvent
+from refundflow.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
 from refundflow.domain.permissions import Role
+from refundflow.services.notifications import Notifier, queue_login_code
 from refundflow.services.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("refundflow.portal")
 
 CODES_PER_WINDOW = 3
 
@@ -73,9 +81,15 @@ def _matches(stored: str | None, kind: str, value: str) -> bool:
     return stored_kind == kind and stored_value == value
 
 
-def request_code(uows: UnitOfWorkFactory, order_no: str, contact: str) -> None:
-    """Send a one-time code if ``contact`` is on order ``order_no``; answer nothing either
-    way."""
+def request_code(
+    uows: UnitOfWorkFactory,
+    notifier: Notifier,
+    order_no: str,
+    contact: str,
+    language: str = "zh-CN",
+) -> None:
+    """Send a one-time code if ``contact`` is on order ``order_no`` (SMS to a phone, e-mail
+    to an address); answer nothing either way."""
     order_no = order_no.strip()[:64]
     kind, value = normalise_contact(contact)
     identifier = _identifier(order_no, value)
@@ -101,22 +115,18 @@ def request_code(uows: UnitOfWorkFactory, order_no: str, contact: str) -> None:
         )
         if matched and recent < CODES_PER_WINDOW:
             assert customer is not None and customer.id is not None
-            uow.outbox.add(
-                [
-                    DomainEvent(
-                        "portal.login_code",
-                        f"customer:{customer.id}",
-                        now,
-                        {
-                            "customer_id": customer.id,
-                            "channel": "email" if kind == "email" else "sms",
-                            "to": value,
-                            "code": code,
-                            "minutes": uow.config.code_minutes,
-                        },
-                    )
-                ]
-            )
+            try:  # the code's message commits with the code, and is sent by the worker
+                queue_login_code(
+                    uow,
+                    notifier,
+                    contact=value,
+                    code=code,
+                    language=language,
+                    customer_id=customer.id,
+                )
+            except (ConflictError, InvalidInputError) as exc:
+                # No channel for this contact: the answer stays the same for everyone.
+                log.warning("login code not sent: %s", exc.message)
         uow.commit()
 
 

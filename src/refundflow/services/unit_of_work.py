@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from refundflow.domain.orders import Customer
     from refundflow.domain.webhooks import Subscription
     from refundflow.policy.history import CustomerHistory
+    from refundflow.services.notifications.ports import NotificationsRepository
     from refundflow.services.outbox import OutboxMessage
     from refundflow.services.webhook_records import (
         AttemptRecord,
@@ -512,6 +513,9 @@ class UnitOfWork(Protocol):
 
     @property
     def exports(self) -> ExportsRepository: ...
+
+    @property
+    def notifications(self) -> NotificationsRepository: ...
 
     @property
     def tz(self) -> tzinfo: ...

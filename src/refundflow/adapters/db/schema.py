@@ -453,6 +453,9 @@ customer_preferences = Table(
     Column("sms", Boolean, nullable=False),
     Column("push", Boolean, nullable=False),
     _time("updated_at", nullable=False),
+    # Where messages go when not to the contact on the customer's orders (normalised).
+    Column("contact_email", String(254)),
+    Column("contact_phone", String(32)),
 )
 
 push_subscriptions = Table(
@@ -593,4 +596,55 @@ webhook_attempts = Table(
     Column("response_excerpt", Text),
     Column("error", Text),
     Column("outcome", String(16), nullable=False),
+)
+
+# ---------------------------------------------------------------------------- notifications
+# One row per message to one recipient on one channel. The key (request, notice, occurrence,
+# channel, recipient) is UNIQUE: handling an outbox event twice never plans a second message
+# (domain/notifications.py says what an occurrence is). Workers lease pending rows like the
+# outbox and record the provider's reference, the attempts and the last error.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("refund_requests.id")),
+    Column("customer_id", Integer),
+    Column("notice", String(32), nullable=False),
+    Column("occurrence", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("content", Text, nullable=False),  # JSON: the rendered parts the channel sends
+    Column("status", String(8), nullable=False),  # pending, sent, failed, skipped, expired
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _time("available_at", nullable=False),
+    Column("locked_by", String(64)),
+    _time("locked_until"),
+    _time("created_at", nullable=False),
+    _time("sent_at"),
+    _time("expires_at"),
+    Column("provider_ref", String(200)),
+    Column("last_error", Text),
+    Column("sensitive", Boolean, nullable=False, server_default="0"),
+    UniqueConstraint(
+        "request_id", "notice", "occurrence", "channel", "recipient", name="uq_notifications_key"
+    ),
+    Index("ix_notifications_due", "status", "available_at"),
+    Index("ix_notifications_request", "request_id"),
+)
+
+notification_templates = Table(
+    "notification_templates",
+    metadata,
+    Column("notice", String(32), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("short", Text, nullable=False),
+    Column("sms_template", String(64)),
+    Column("sms_params", Text, nullable=False),  # JSON list of context names
+    Column("customised", Boolean, nullable=False),
+    Column("updated_by", String(64)),
+    _time("updated_at", nullable=False),
 )

@@ -21,6 +21,7 @@ from refundflow.adapters.db.misc_repos import (
     SqlIdempotencyRepository,
     SqlReasonsRepository,
 )
+from refundflow.adapters.db.notifications_repo import SqlNotificationsRepository
 from refundflow.adapters.db.orders_repo import SqlOrdersRepository
 from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
 from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
@@ -62,6 +63,7 @@ class SqlUnitOfWork:
     bulk_orders: SqlBulkOrdersRepository
     webhooks: SqlWebhooksRepository
     exports: SqlExportsRepository
+    notifications: SqlNotificationsRepository
 
     def __init__(
         self,
@@ -107,6 +109,7 @@ class SqlUnitOfWork:
         self.bulk_orders = SqlBulkOrdersRepository(sql)
         self.webhooks = SqlWebhooksRepository(sql)
         self.exports = SqlExportsRepository(sql)
+        self.notifications = SqlNotificationsRepository(sql)
         self._done = False
         return self
 

@@ -26,6 +26,7 @@ from refundflow.entrypoints.web.routes import (
     exports,
     health,
     integrations,
+    notifications,
     order_batches,
     orders,
     policies,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(warehouse.router)
     app.include_router(workflow_settings.router)
     app.include_router(portal_api.router)
+    app.include_router(notifications.router)
     app.include_router(policy_page.router)
     app.include_router(portal_pages.router)
     app.include_router(session_pages.router)

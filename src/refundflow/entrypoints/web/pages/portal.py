@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sse_starlette.sse import EventSourceResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -35,10 +34,10 @@ from refundflow.entrypoints.web.portal_auth import (
 )
 from refundflow.entrypoints.web.routes.portal_api import stream
 from refundflow.services import actions, customer, intake, portal, uploads
+from refundflow.services.notifications import verify_token
 from refundflow.services.reasons import active_reasons
 
 router = APIRouter(include_in_schema=False)
-SURVEY_DAYS = 30
 CUSTOMER_ACTIONS = {
     "cancel": Action.CANCEL,
     "return-shipment": Action.RETURN_SHIPMENT,
@@ -46,13 +45,10 @@ CUSTOMER_ACTIONS = {
 }
 
 
-def survey_signer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="refundflow-survey")
-
-
-def survey_link(public_url: str, secret: str, request_id: int) -> str:
-    """The signed, expiring link a survey invitation carries (no login needed)."""
-    return f"{public_url.rstrip('/')}/survey/{survey_signer(secret).dumps(request_id)}"
+def _survey_request(box: Any, token: str) -> int:
+    """The request a survey link was sent for (the link is signed and expires; see
+    ``services.notifications.links``), or AuthenticationError."""
+    return verify_token(box.settings.secret_key, token, box.uows.clock())
 
 
 async def _page(
@@ -105,7 +101,15 @@ async def lookup(request: Request) -> Response:
         check_csrf(request, _form_text(form, CSRF_FIELD))
         order_no, contact = _form_text(form, "order_no"), _form_text(form, "contact")
         box = request.app.state.container
-        await run(box, portal.request_code, box.uows, order_no, contact)
+        await run(
+            box,
+            portal.request_code,
+            box.uows,
+            box.notifier,
+            order_no,
+            contact,
+            language(request),
+        )
         return await _page(
             request, "portal_code.html", {"order_no": order_no, "contact": contact, "error": None}
         )
@@ -333,8 +337,8 @@ async def photo(request: Request, photo_id: int) -> Response:
 async def survey_page(request: Request, token: str) -> Response:
     box = request.app.state.container
     try:
-        survey_signer(box.settings.secret_key).loads(token, max_age=SURVEY_DAYS * 86400)
-    except BadSignature:
+        _survey_request(box, token)
+    except AuthenticationError:
         return await _page(
             request,
             "portal_error.html",
@@ -351,10 +355,8 @@ async def survey_answer(request: Request, token: str) -> Response:
         check_csrf(request, _form_text(form, CSRF_FIELD))
         box = request.app.state.container
         try:
-            request_id = survey_signer(box.settings.secret_key).loads(
-                token, max_age=SURVEY_DAYS * 86400
-            )
-        except BadSignature:
+            request_id = _survey_request(box, token)
+        except AuthenticationError:
             raise PermissionDeniedError(translate("link_expired", language(request))) from None
         csat = _form_text(form, "csat")
         await run(

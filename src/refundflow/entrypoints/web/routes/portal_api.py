@@ -37,6 +37,7 @@ class LookupBody(Strict):
     contact: str = Field(
         min_length=3, max_length=254, description="the phone or e-mail on the order"
     )
+    language: Literal["zh-CN", "en"] = Field("zh-CN", description="the code message's language")
 
 
 class VerifyBody(LookupBody):
@@ -72,7 +73,15 @@ def command(body: RefundRequestCreate) -> intake.SubmitRefundRequest:
 
 @router.post("/lookup", status_code=202, summary="Ask for a one-time code (same answer always)")
 async def lookup(body: LookupBody, box: ContainerDep) -> Json:
-    await run(box, portal.request_code, box.uows, body.order_no, body.contact)
+    await run(
+        box,
+        portal.request_code,
+        box.uows,
+        box.notifier,
+        body.order_no,
+        body.contact,
+        body.language,
+    )
     return Json(LOOKUP_ANSWER, status_code=202)
 
 
