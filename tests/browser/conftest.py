@@ -54,9 +54,9 @@ def browser() -> Iterator[Browser]:
 
 
 class LiveServer:
-    def __init__(self, box: Container) -> None:
+    def __init__(self, box: Container, port: int | None = None) -> None:
         self.box = box
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             create_app(box.settings, container=box),

@@ -18,12 +18,19 @@ class PhotoStorage(Protocol):
         """(relative path, content type, size, sha256) of the re-encoded photo."""
 
 
-def add_photos(
-    uows: UnitOfWorkFactory, store: PhotoStorage, actor: Actor, ref: str, photos: list[bytes]
-) -> list[int]:
+Saved = tuple[str, str, int, str]
+
+
+def save_photos(store: PhotoStorage, photos: list[bytes]) -> list[Saved]:
+    """Check and re-encode the photos (anything that is not a photo is refused)."""
     if not photos:
         raise InvalidInputError("add at least one photo", details={"field": "photos"})
-    saved = [store.save(data) for data in photos]  # refuses anything that is not a photo
+    if len(photos) > MAX_PHOTOS:
+        raise InvalidInputError(f"at most {MAX_PHOTOS} photos", details={"field": "photos"})
+    return [store.save(data) for data in photos]
+
+
+def attach_photos(uows: UnitOfWorkFactory, actor: Actor, ref: str, saved: list[Saved]) -> list[int]:
     with uows() as uow:
         request = _own(uow, actor, ref)
         if len(uow.portal.uploads(request.id)) + len(saved) > MAX_PHOTOS:
@@ -36,3 +43,9 @@ def add_photos(
         ]
         uow.commit()
     return ids
+
+
+def add_photos(
+    uows: UnitOfWorkFactory, store: PhotoStorage, actor: Actor, ref: str, photos: list[bytes]
+) -> list[int]:
+    return attach_photos(uows, actor, ref, save_photos(store, photos))

@@ -196,16 +196,11 @@ def _command(form: FormData, order_no: str, lang: str) -> intake.SubmitRefundReq
 @router.post("/orders/{order_no}/preview", response_class=HTMLResponse)
 async def preview(request: Request, order_no: str) -> Response:
     async def body() -> Response:
-        form = await request.form()
-        check_csrf(request, _form_text(form, CSRF_FIELD))
+        async with request.form(max_files=uploads.MAX_PHOTOS + 1) as form:
+            check_csrf(request, _form_text(form, CSRF_FIELD))
+            command = _command(form, order_no, language(request))
         caller = _caller(request)
-        result = await run(
-            caller.box,
-            customer.preview,
-            caller.box.uows,
-            caller.actor,
-            _command(form, order_no, language(request)),
-        )
+        result = await run(caller.box, customer.preview, caller.box.uows, caller.actor, command)
         return await _page(request, "partials/portal_preview.html", {"preview": result})
 
     try:
@@ -222,6 +217,12 @@ async def submit(request: Request, order_no: str) -> Response:
         async with request.form(max_files=uploads.MAX_PHOTOS + 1) as form:
             check_csrf(request, _form_text(form, CSRF_FIELD))
             caller = _caller(request)
+            files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+            data = [await f.read(uploads.MAX_BYTES + 1) for f in files]
+            # Photos are checked before the request is stored: a bad photo refuses both.
+            saved = (
+                await run(caller.box, uploads.save_photos, caller.box.photos, data) if data else []
+            )
             submitted = await run(
                 caller.box,
                 intake.submit_refund_request,
@@ -230,17 +231,9 @@ async def submit(request: Request, order_no: str) -> Response:
                 caller.actor,
             )
             number = submitted.view["number"]
-            files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
-            data = [await f.read(uploads.MAX_BYTES + 1) for f in files[: uploads.MAX_PHOTOS]]
-        if data:
+        if saved:
             await run(
-                caller.box,
-                uploads.add_photos,
-                caller.box.uows,
-                caller.box.photos,
-                caller.actor,
-                number,
-                data,
+                caller.box, uploads.attach_photos, caller.box.uows, caller.actor, number, saved
             )
         return RedirectResponse(f"/r/{number}", status_code=303)
 
