@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     chat_url: str | None = Field(None, description="online chat link shown on the portal")
     media_dir: str = Field("./media", description="where customers' photos are kept")
     require_totp: bool = Field(False, description="every staff user needs a TOTP code")
+    rate_limits: bool = Field(True, description="limit lookups, code entry, sign-in, webhooks")
+    rate_limit_storage: str = Field(
+        "memory://", description="where rate limits count: memory:// or redis://host:port"
+    )
     finance_approval_above: Decimal = Field(
         Decimal("2000"), ge=0, description="refunds above this need a second, finance approval"
     )

@@ -20,6 +20,7 @@ from refundflow.entrypoints.web import errors
 from refundflow.entrypoints.web.console import desk_pages, session_pages, work_pages
 from refundflow.entrypoints.web.pages import policy as policy_page
 from refundflow.entrypoints.web.pages import portal as portal_pages
+from refundflow.entrypoints.web.ratelimit import RateLimits
 from refundflow.entrypoints.web.routes import (
     care,
     events,
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         redoc_url=None,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if settings.rate_limits:
+        app.add_middleware(RateLimits, storage_url=settings.rate_limit_storage)
     app.add_middleware(SecurityHeaders)
     app.state.container = box
     app.state.authenticator = TokenAuthenticator(box.uows, ttl=settings.token_cache_seconds)
