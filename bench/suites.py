@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import http_pairs, import_suite, policy_suite, simulation_suite
+from bench import http_pairs, import_suite, payouts_suite, policy_suite, simulation_suite
 from bench.options import RunOptions
 from bench.rows import Row
 
@@ -34,6 +34,11 @@ SUITES: dict[str, Suite] = {
             "policy",
             "decisions/s of a compiled 25-rule policy against hand-written Python",
             policy_suite.run,
+        ),
+        Suite(
+            "payouts",
+            "refunds/s through the worker against the local Alipay server, outbox lag",
+            payouts_suite.run,
         ),
         Suite(
             "simulation",

@@ -344,7 +344,7 @@ def test_refunded_is_told_only_once_the_request_is_refunded(
         uow.commit()
     drain(box, clock, workers=1)
     assert not [r for r in rows(box) if r["notice"] == "refunded"]
-    assert api.as_("finance").act(rid, "mark-refunded").status_code == 200
+    assert api.as_("finance").act(rid, "mark-refunded", reference="ALI-R-2").status_code == 200
     with box.uows() as uow:
         uow.outbox.add([succeeded])
         uow.commit()

@@ -171,6 +171,7 @@ def test_released_requests_hold_no_money() -> None:
 
 
 def test_every_action_has_a_use_case_handler() -> None:
-    from refundflow.services.actions import HANDLERS
+    from refundflow.services.actions import HANDLERS, PAYOUT_HANDLERS
 
-    assert set(HANDLERS) == set(Action)
+    assert set(HANDLERS) | set(PAYOUT_HANDLERS) == set(Action)
+    assert not set(HANDLERS) & set(PAYOUT_HANDLERS)

@@ -17,6 +17,9 @@ class DomainEvent:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+STATUS_CHANGED = "refund_request.status_changed"
+
+
 def refund_request_submitted(
     request_id: int, number: str, at: datetime, payload: dict[str, Any]
 ) -> DomainEvent:

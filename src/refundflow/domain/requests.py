@@ -247,6 +247,10 @@ class RefundRequest:
                 },
             )
 
+    def check(self, action: Action) -> None:
+        """Refuse ``action`` now if the status does not allow it (before any side work)."""
+        self._check(action)
+
     def _move(
         self,
         action: Action,

@@ -15,7 +15,9 @@ from refundflow.adapters.media import PhotoStore
 from refundflow.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
+    from refundflow.adapters.gateways import GatewayConfigs, Gateways
     from refundflow.services.notifications import Notifier
+    from refundflow.services.payouts.execution import PayoutOptions
 
 
 @dataclass
@@ -38,6 +40,23 @@ class Container:
         from refundflow.entrypoints.notifier import build_notifier
 
         return build_notifier(self.settings)
+
+    @cached_property
+    def gateways(self) -> Gateways:
+        """The configured payment gateways (built on first use)."""
+        from refundflow.adapters.gateways import build_gateways
+
+        return build_gateways(gateway_configs(self.settings), self.uows)
+
+    @cached_property
+    def payout_options(self) -> PayoutOptions:
+        from refundflow.domain.allocation import AllocationRule
+        from refundflow.services.payouts.execution import PayoutOptions
+
+        rule = AllocationRule.parse(
+            self.settings.payout_allocation, self.settings.payout_method_order
+        )
+        return PayoutOptions(rule, self.settings.payout_key_prefix)
 
     def close(self) -> None:
         if self.checkpointer is not None:
@@ -74,3 +93,46 @@ def migrate(box: Container) -> None:
     ensure_published(box.uows, DEFAULT_POLICY, box.uows.clock())
     ensure_default_rules(box.uows)
     ensure_default_templates(box.uows)
+
+
+def gateway_configs(settings: Settings) -> GatewayConfigs:
+    """The adapters' configs from REFUNDFLOW_ALIPAY_*, REFUNDFLOW_WECHATPAY_*,
+    REFUNDFLOW_STRIPE_*; a gateway is configured when its credentials are all set."""
+    from refundflow.adapters.gateways import GatewayConfigs
+    from refundflow.adapters.gateways.config import AlipayConfig, StripeConfig, WechatPayConfig
+
+    s = settings
+    configs = GatewayConfigs()
+    timeout = s.gateway_timeout_seconds
+    if s.alipay_app_id and s.alipay_private_key and s.alipay_public_key:
+        configs.alipay = AlipayConfig(
+            s.alipay_app_id, s.alipay_private_key, s.alipay_public_key, s.alipay_base_url, timeout
+        )
+    wechat = (
+        s.wechatpay_mchid,
+        s.wechatpay_appid,
+        s.wechatpay_private_key,
+        s.wechatpay_cert_serial_no,
+        s.wechatpay_apiv3_key,
+        s.wechatpay_public_key,
+        s.wechatpay_public_key_id,
+    )
+    if all(wechat):
+        mchid, appid, key, serial, apiv3, public, public_id = (str(v) for v in wechat)
+        configs.wechat_pay = WechatPayConfig(
+            mchid,
+            appid,
+            key,
+            serial,
+            apiv3,
+            public,
+            public_id,
+            s.wechatpay_base_url,
+            s.wechatpay_notify_url,
+            timeout,
+        )
+    if s.stripe_api_key:
+        configs.stripe = StripeConfig(
+            s.stripe_api_key, s.stripe_webhook_secret, s.stripe_base_url, timeout
+        )
+    return configs

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from refundflow.domain.actors import Actor
 from refundflow.domain.errors import RefundflowError
 from refundflow.entrypoints import cli_ops
 from refundflow.entrypoints.bootstrap import Container, bootstrap
@@ -31,6 +32,10 @@ imports = typer.Typer(help="Import data from files.", no_args_is_help=True)
 app.add_typer(tokens, name="tokens")
 app.add_typer(users, name="users")
 app.add_typer(imports, name="import")
+payouts = typer.Typer(help="Bank-transfer payout batches.", no_args_is_help=True)
+app.add_typer(tokens, name="tokens")
+app.add_typer(users, name="users")
+app.add_typer(payouts, name="payouts")
 
 out = Console()
 err = Console(stderr=True)
@@ -207,6 +212,95 @@ def worker() -> None:
             Worker(box).run_forever(stop)
         except KeyboardInterrupt:
             stop.set()
+
+
+FINANCE_CLI = "finance (cli)"
+
+
+def _finance() -> Actor:
+    """The command line acts as finance (whoever can run it can read the database)."""
+    from refundflow.domain.actors import ActorKind
+    from refundflow.domain.permissions import Role
+
+    return Actor(ActorKind.STAFF, Role.FINANCE, "cli", FINANCE_CLI)
+
+
+@app.command()
+def reconcile(
+    route: Annotated[str, typer.Argument(help="alipay, wechat_pay or stripe")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Match a gateway statement with our refunds: Alipay or WeChat Pay bill CSV, Stripe
+    balance-transactions export. Lists mismatches; never issues a refund."""
+    from refundflow.adapters.gateways.statements import parse_statement
+    from refundflow.domain.payouts import PayoutRoute
+    from refundflow.services.parsing import parse_enum
+    from refundflow.services.payouts.reconcile import reconcile as run_reconcile
+
+    with _container() as box:
+        try:
+            which = parse_enum(PayoutRoute, route, "route")
+            rows = parse_statement(which, file.read_bytes())
+            result = run_reconcile(box.uows, which, rows, source=file.name, actor=_finance())
+        except RefundflowError as exc:
+            raise _fail(exc) from None
+    summary = result["summary"]
+    out.print(
+        f"run {result['run_id']}: {summary['rows']} rows — matched {summary['matched']}, "
+        f"amount mismatch {summary['amount_mismatch']}, status mismatch "
+        f"{summary['status_mismatch']}, missing ours {summary['missing_ours']}, missing theirs "
+        f"{summary['missing_theirs']}; settled from the statement: {len(summary['resolved'])}"
+    )
+    for item in result["mismatches"]:
+        ours = item["ours_minor"]
+        theirs = item["theirs_minor"]
+        out.print(
+            f"  {item['kind']:<16} refund {item['refund_id'] or '-':<6} "
+            f"{item['reference'] or '':<32} ours {ours if ours is not None else '-'} "
+            f"theirs {theirs if theirs is not None else '-'} {item['detail']}"
+        )
+
+
+@payouts.command("export")
+def payouts_export(
+    output: Annotated[Path, typer.Argument(dir_okay=False, help="the CSV to write")],
+    currency: Annotated[str, typer.Option(help="one batch per currency")] = "CNY",
+) -> None:
+    """Export pending bank transfers as a payout batch CSV (each transfer only once)."""
+    from refundflow.services.payouts.bank import export_batch
+
+    with _container() as box:
+        try:
+            result = export_batch(box.uows, _finance(), currency)
+        except RefundflowError as exc:
+            raise _fail(exc) from None
+    output.write_text(result["csv"])
+    out.print(
+        f"batch {result['batch_id']}: {result['count']} transfers, {result['total']} "
+        f"{currency} → {output}"
+        + (
+            f"; without a bank account: {result['missing_account']}"
+            if result["missing_account"]
+            else ""
+        )
+    )
+
+
+@payouts.command("import")
+def payouts_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Apply the bank's result file (reference,status,bank_reference,amount,reason)."""
+    from refundflow.services.payouts.bank import import_result
+
+    with _container() as box:
+        try:
+            result = import_result(box.uows, file.read_text(encoding="utf-8-sig"), _finance())
+        except RefundflowError as exc:
+            raise _fail(exc) from None
+    out.print(f"applied {len(result['applied'])} results")
+    for problem in result["problems"]:
+        out.print(f"  line {problem['line']}: {problem['reference']} — {problem['problem']}")
 
 
 @app.command(hidden=True)

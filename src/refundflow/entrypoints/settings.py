@@ -112,6 +112,44 @@ class Settings(BaseSettings):
     survey_valid_days: int = Field(30, ge=1, le=365, description="how long survey links work")
     survey_delay_minutes: int = Field(0, ge=0, le=10_080, description="survey after closing")
     notification_max_attempts: int = Field(12, ge=1, le=50)
+    # ------------------------------------------------------------ payouts (issue 5)
+    worker_lease_seconds: float = Field(
+        60.0, gt=0, description="how long a worker owns a claimed outbox row / refund record"
+    )
+    worker_backoff_seconds: float = Field(
+        1.0, gt=0, description="first retry delay; doubles per attempt, with ±20% jitter"
+    )
+    worker_backoff_cap_seconds: float = Field(3600.0, gt=0, description="longest retry delay")
+    payout_max_unknown_attempts: int = Field(
+        5, ge=1, le=100, description="unknown gateway outcomes before needs_reconciliation"
+    )
+    payout_allocation: Literal["order", "proportion"] = Field(
+        "order", description="split tender: empty payments in order, or refund pro rata"
+    )
+    payout_method_order: str = Field(
+        "store_credit,e_wallet,alipay,wechat_pay,stripe,card,bank_transfer,cash_on_delivery",
+        description="which payment methods give back first",
+    )
+    payout_key_prefix: str = Field(
+        "rf", pattern=r"^[a-z]{1,8}$", description="prefix of refund idempotency keys"
+    )
+    gateway_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    alipay_app_id: str | None = None
+    alipay_private_key: str | None = Field(None, description="app private key: PEM or a path")
+    alipay_public_key: str | None = Field(None, description="Alipay public key: PEM or a path")
+    alipay_base_url: str = "https://openapi.alipay.com/gateway.do"
+    wechatpay_mchid: str | None = None
+    wechatpay_appid: str | None = None
+    wechatpay_private_key: str | None = Field(None, description="merchant API key: PEM/path")
+    wechatpay_cert_serial_no: str | None = None
+    wechatpay_apiv3_key: str | None = None
+    wechatpay_public_key: str | None = Field(None, description="platform public key: PEM/path")
+    wechatpay_public_key_id: str | None = None
+    wechatpay_base_url: str = "https://api.mch.weixin.qq.com"
+    wechatpay_notify_url: str | None = None
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_base_url: str = "https://api.stripe.com"
 
     @field_validator("timezone")
     @classmethod

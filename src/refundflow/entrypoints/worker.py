@@ -7,27 +7,62 @@ import logging
 import os
 import socket
 import threading
+from datetime import timedelta
 
 from refundflow.adapters.webhooks.http_sender import HttpWebhookSender
+from refundflow.domain.events import STATUS_CHANGED
 from refundflow.entrypoints.bootstrap import Container
 from refundflow.services import notifications
 from refundflow.services.outbox import Handler, OutboxMessage, deliver_pending
+from refundflow.services.payouts.automatic import execute_if_automatic
+from refundflow.services.payouts.delivery import deliver_refund
+from refundflow.services.payouts.execution import REFUND_DUE
 from refundflow.services.timers import fire_due_timers
 from refundflow.services.webhook_delivery import WebhookDispatcher, with_fan_out
 
 log = logging.getLogger("refundflow.worker")
 
 
-def handlers_for(box: Container) -> dict[str, Handler]:
+def _each(*handlers: Handler) -> Handler:
+    """Several handlers for one topic, in order; the outbox retries the message if any
+    fails, so each must be idempotent (they are)."""
+
+    def handle(message: OutboxMessage) -> None:
+        for handler in handlers:
+            handler(message)
+
+    return handle
+
+
+def handlers_for(box: Container, worker_id: str = "worker") -> dict[str, Handler]:
     """The outbox topics this installation acts on. Topics without a handler are simply
-    marked delivered (they exist for subscribers added later). Lifecycle events become
-    customer and staff notifications; every catalogued event is also offered to webhook
-    subscribers (``with_fan_out``)."""
+    marked delivered (they exist for subscribers added later). Refunds due go to their
+    gateway; a request reaching ``refund_pending`` is executed when its policy says so;
+    lifecycle events become customer and staff notifications; every catalogued event is
+    also offered to webhook subscribers (``with_fan_out``)."""
+    settings = box.settings
+    lease = timedelta(seconds=settings.worker_lease_seconds)
+
+    def refund_due(message: OutboxMessage) -> None:
+        deliver_refund(
+            box.uows,
+            box.gateways.routes,
+            int(message.payload["refund_id"]),
+            worker=worker_id,
+            max_unknown=settings.payout_max_unknown_attempts,
+            lease=lease,
+        )
+
+    def status_changed(message: OutboxMessage) -> None:
+        execute_if_automatic(box.uows, message.payload, box.payout_options)
 
     def notify(message: OutboxMessage) -> None:
         notifications.on_outbox_message(box.uows, box.notifier, message)
 
-    return with_fan_out(dict.fromkeys(notifications.TOPICS, notify), box.uows)
+    handlers: dict[str, Handler] = dict.fromkeys(notifications.TOPICS, notify)
+    handlers[REFUND_DUE] = refund_due
+    handlers[STATUS_CHANGED] = _each(status_changed, notify)
+    return with_fan_out(handlers, box.uows)
 
 
 class Worker:
@@ -36,7 +71,7 @@ class Worker:
         self.worker_id = (
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         )
-        self.handlers = handlers_for(box)
+        self.handlers = handlers_for(box, self.worker_id)
         self.webhooks = WebhookDispatcher(
             box.uows,
             HttpWebhookSender(timeout=box.settings.webhook_timeout_seconds),
@@ -44,7 +79,15 @@ class Worker:
         )
 
     def run_once(self) -> int:
-        delivered = deliver_pending(self.box.uows, self.handlers, self.worker_id)
+        settings = self.box.settings
+        delivered = deliver_pending(
+            self.box.uows,
+            self.handlers,
+            self.worker_id,
+            lease=timedelta(seconds=settings.worker_lease_seconds),
+            backoff_base=settings.worker_backoff_seconds,
+            backoff_cap=settings.worker_backoff_cap_seconds,
+        )
         delivered += fire_due_timers(self.box.uows, self.worker_id)
         delivered += self.webhooks.run_once()
         return delivered + notifications.deliver_notifications(

@@ -17,10 +17,13 @@ from refundflow.domain.balances import price_request
 from refundflow.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from refundflow.domain.inspection import parse_grades
 from refundflow.domain.lifecycle import Action
+from refundflow.domain.payouts import PayoutRoute
 from refundflow.domain.permissions import may, roles_for
 from refundflow.domain.requests import RefundRequest
 from refundflow.services.intake import finance_threshold, owns, refund_difference
-from refundflow.services.parsing import parse_money, parse_time
+from refundflow.services.parsing import parse_enum, parse_money, parse_text, parse_time
+from refundflow.services.payouts import execution as payouts
+from refundflow.services.payouts.execution import PayoutOptions
 from refundflow.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from refundflow.services.views import store_request
 
@@ -40,6 +43,19 @@ class ActionInput:
     grades: list[tuple[str, str, str | None]] | None = None  # inspect: (sku, A|B|C, note)
     percent: int | None = None  # approve: keep the item, refund this share
     delivered_at: datetime | None = None
+    route: str | None = None  # retry: another payout route for the failed refunds
+    account_name: str | None = None  # bank transfer: the customer's account
+    bank_name: str | None = None
+    account_no: str | None = None
+
+    def payout_account(self) -> dict[str, str] | None:
+        if not (self.account_name or self.account_no):
+            return None
+        return {
+            "account_name": parse_text(self.account_name, "account_name", limit=100),
+            "bank_name": parse_text(self.bank_name, "bank_name", limit=100, required=False),
+            "account_no": parse_text(self.account_no, "account_no", limit=40),
+        }
 
 
 Handler = Callable[[UnitOfWork, RefundRequest, Actor, ActionInput], None]
@@ -127,16 +143,37 @@ HANDLERS: dict[Action, Handler] = {
     ),
     Action.RECEIVE: lambda uow, r, a, d: r.receive(a, uow.now(), note=d.note),
     Action.INSPECT: _inspect,
-    Action.EXECUTE: lambda uow, r, a, d: r.execute(a, uow.now()),
-    Action.RETRY: lambda uow, r, a, d: r.retry(a, uow.now(), reason=d.reason),
-    Action.MARK_REFUNDED: lambda uow, r, a, d: r.mark_refunded(a, uow.now(), reference=d.reference),
-    Action.MARK_FAILED: lambda uow, r, a, d: r.mark_failed(a, uow.now(), reason=d.reason),
     Action.SHIP_REPLACEMENT: _ship_replacement,
     Action.APPEAL: _appeal,
     Action.FINANCE_APPROVE: lambda uow, r, a, d: r.finance_approve(a, uow.now(), note=d.note),
     Action.CARRIER_DELIVERED: lambda uow, r, a, d: r.carrier_delivered(
         a, uow.now(), delivered_at=parse_time(d.delivered_at, "delivered_at") or uow.now()
     ),
+}
+
+
+PayoutHandler = Callable[[UnitOfWork, RefundRequest, Actor, ActionInput, PayoutOptions], None]
+
+
+def _execute(
+    uow: UnitOfWork, r: RefundRequest, a: Actor, d: ActionInput, options: PayoutOptions
+) -> None:
+    payouts.execute(uow, r, a, options, d.payout_account())
+
+
+def _retry(
+    uow: UnitOfWork, r: RefundRequest, a: Actor, d: ActionInput, options: PayoutOptions
+) -> None:
+    route = parse_enum(PayoutRoute, d.route, "route") if d.route is not None else None
+    payouts.retry(uow, r, a, options, route=route, reason=d.reason, account=d.payout_account())
+
+
+# Money actions go through the payout use cases (services/payouts/execution.py).
+PAYOUT_HANDLERS: dict[Action, PayoutHandler] = {
+    Action.EXECUTE: _execute,
+    Action.RETRY: _retry,
+    Action.MARK_REFUNDED: lambda uow, r, a, d, o: payouts.mark_refunded(uow, r, a, d.reference),
+    Action.MARK_FAILED: lambda uow, r, a, d, o: payouts.mark_failed(uow, r, a, d.reason),
 }
 
 
@@ -153,7 +190,13 @@ def load_request(uow: UnitOfWork, ref: str, *, lock: bool = False) -> RefundRequ
 
 
 def perform(
-    uows: UnitOfWorkFactory, ref: str, action: Action, actor: Actor, data: ActionInput
+    uows: UnitOfWorkFactory,
+    ref: str,
+    action: Action,
+    actor: Actor,
+    data: ActionInput,
+    *,
+    options: PayoutOptions | None = None,
 ) -> dict[str, Any]:
     """Do ``action`` on request ``ref`` as ``actor``; return the request's new view."""
     if not may(actor.role, action):
@@ -165,7 +208,10 @@ def perform(
         request = load_request(uow, ref, lock=True)
         if not owns(actor, request.customer_id):
             raise NotFoundError(f"no refund request {ref}", details={"id": ref})
-        HANDLERS[action](uow, request, actor, data)
+        if action in PAYOUT_HANDLERS:
+            PAYOUT_HANDLERS[action](uow, request, actor, data, options or PayoutOptions())
+        else:
+            HANDLERS[action](uow, request, actor, data)
         view = store_request(uow, request)
         uow.commit()
     return view

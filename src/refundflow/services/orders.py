@@ -143,6 +143,15 @@ def _carry_over(existing: Order, order: Order, uow: UnitOfWork) -> None:
         match = old_payments.get((payment.method, payment.reference))
         if match is not None:
             payment.id = match.id
+    # A payment that refunds were taken from keeps at least what they took (issue 5).
+    kept = {p.id: p for p in order.payments if p.id is not None}
+    for payment_id, used in uow.refunds.used_by_payment(existing.id or 0).items():
+        if payment_id not in kept or kept[payment_id].amount < used:
+            raise ConflictError(
+                f"refunds already take {used} from payment {payment_id}: it cannot be removed "
+                "or lowered below that",
+                details={"field": "payments"},
+            )
     order.id = existing.id
     order.customer.id = existing.customer.id
     order.created_at = existing.created_at

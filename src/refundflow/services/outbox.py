@@ -32,20 +32,37 @@ LEASE = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 3600.0
 
 
-def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """1 s, 2 s, 4 s … capped at an hour, with ±20 % jitter so retries do not stampede."""
-    base = min(MAX_BACKOFF_SECONDS, 2.0 ** max(0, attempts - 1))
+def backoff(
+    attempts: int,
+    rng: random.Random | None = None,
+    *,
+    base: float = 1.0,
+    cap: float = MAX_BACKOFF_SECONDS,
+) -> timedelta:
+    """base, 2×base, 4×base … capped (an hour by default), with ±20 % jitter so retries do
+    not stampede."""
+    delay = min(cap, base * 2.0 ** max(0, attempts - 1))
     jitter = (rng or random).uniform(0.8, 1.2)
-    return timedelta(seconds=base * jitter)
+    return timedelta(seconds=delay * jitter)
 
 
 def deliver_pending(
-    uows: UnitOfWorkFactory, handlers: Mapping[str, Handler], worker_id: str, *, limit: int = 50
+    uows: UnitOfWorkFactory,
+    handlers: Mapping[str, Handler],
+    worker_id: str,
+    *,
+    limit: int = 50,
+    lease: timedelta = LEASE,
+    backoff_base: float = 1.0,
+    backoff_cap: float = MAX_BACKOFF_SECONDS,
 ) -> int:
-    """Deliver up to ``limit`` due messages; return how many were claimed."""
+    """Deliver up to ``limit`` due messages; return how many were claimed.
+
+    A handler that raises an error with a ``delay`` attribute (seconds, e.g. a gateway's
+    "ask again in a minute") is brought back after that delay instead of the backoff."""
     with uows() as uow:
         now = uow.now()
-        messages = uow.outbox.claim(worker_id, limit, now, now + LEASE)
+        messages = uow.outbox.claim(worker_id, limit, now, now + lease)
         uow.commit()
     for message in messages:
         handler = handlers.get(message.topic)
@@ -53,11 +70,15 @@ def deliver_pending(
             if handler is not None:
                 handler(message)
         except Exception as exc:  # any failure: record it and retry later
+            delay = getattr(exc, "delay", None)
+            wait = (
+                timedelta(seconds=float(delay))
+                if delay
+                else backoff(message.attempts, base=backoff_base, cap=backoff_cap)
+            )
             with uows() as uow:
                 uow.outbox.failed(
-                    message.id,
-                    f"{type(exc).__name__}: {exc}"[:1000],
-                    uow.now() + backoff(message.attempts),
+                    message.id, f"{type(exc).__name__}: {exc}"[:1000], uow.now() + wait
                 )
                 uow.commit()
             continue

@@ -28,11 +28,15 @@ from refundflow.domain.workitems import Timer, WorkItem
 from refundflow.services.config import ShopConfig
 
 if TYPE_CHECKING:
+    from refundflow.domain.ledger import LedgerAccount, LedgerEntry
+    from refundflow.domain.money import Money
     from refundflow.domain.orders import Customer
+    from refundflow.domain.payouts import RecordStatus, RefundRecord
     from refundflow.domain.webhooks import Subscription
     from refundflow.policy.history import CustomerHistory
     from refundflow.services.notifications.ports import NotificationsRepository
     from refundflow.services.outbox import OutboxMessage
+    from refundflow.services.payouts.ports import PaymentFacts
     from refundflow.services.webhook_records import (
         AttemptRecord,
         ClaimedDelivery,
@@ -219,6 +223,97 @@ class OutboxRepository(Protocol):
 
     def add(self, events: list[DomainEvent]) -> None:
         """Write events to the outbox in the current transaction."""
+
+
+class RefundsRepository(Protocol):
+    """Refund records (issue 5). ``lock`` holds the rows for the rest of the transaction."""
+
+    def next_id(self) -> int: ...
+
+    def get(self, record_id: int, *, lock: bool = False) -> RefundRecord | None: ...
+
+    def by_key(self, key: str, *, lock: bool = False) -> RefundRecord | None: ...
+
+    def by_reference(
+        self, route: str, reference: str, *, lock: bool = False
+    ) -> RefundRecord | None: ...
+
+    def for_request(self, request_id: int, *, lock: bool = False) -> list[RefundRecord]: ...
+
+    def for_order(self, order_id: int) -> list[RefundRecord]: ...
+
+    def in_status(
+        self, statuses: list[RecordStatus], route: str | None = None, limit: int = 500
+    ) -> list[RefundRecord]: ...
+
+    def completed_between(
+        self, route: str, start: datetime, end: datetime
+    ) -> list[RefundRecord]: ...
+
+    def used_by_payment(self, order_id: int) -> dict[int, Money]:
+        """Per payment id: the sum of the records that still hold it."""
+
+    def payment_facts(self, record: RefundRecord) -> PaymentFacts: ...
+
+    def add(self, record: RefundRecord) -> None: ...
+
+    def save(self, record: RefundRecord) -> None: ...
+
+    def start_attempt(self, record_id: int, kind: str, actor: str, at: datetime) -> int: ...
+
+    def finish_attempt(self, attempt_id: int, outcome: str, detail: str, at: datetime) -> None: ...
+
+    def count_outcomes(self, record_id: int, outcome: str) -> int: ...
+
+    def attempts_of(self, record_id: int) -> list[dict[str, Any]]: ...
+
+    def add_batch(
+        self, currency: str, count: int, total_minor: int, body: str, by: str, at: datetime
+    ) -> int: ...
+
+    def batch_body(self, batch_id: int) -> str | None: ...
+
+
+class LedgerRepository(Protocol):
+    def balance(
+        self, customer_id: int, account: LedgerAccount, currency: str, *, lock: bool = False
+    ) -> Money: ...
+
+    def claim_refund_entry(self, entry: LedgerEntry) -> int | None:
+        """Insert a refund's credit unless the record was credited before (then None)."""
+
+    def add(self, entry: LedgerEntry) -> int: ...
+
+    def set_balance(self, entry_id: int, entry: LedgerEntry) -> None: ...
+
+    def entry_for_refund(self, refund_id: int) -> int | None: ...
+
+    def entries(
+        self, customer_id: int, account: LedgerAccount, limit: int = 200
+    ) -> list[LedgerEntry]: ...
+
+    def balances(self, customer_id: int, account: LedgerAccount) -> dict[str, Money]: ...
+
+    def customer_exists(self, customer_id: int) -> bool: ...
+
+
+class GatewayEventsRepository(Protocol):
+    def claim(self, route: str, event_id: str, at: datetime) -> int | None:
+        """Record a callback's event id; None when it was seen before."""
+
+    def settle(self, event_row: int, refund_id: int | None, outcome: str, detail: str) -> None: ...
+
+    def unmatched(self, limit: int = 200) -> list[dict[str, Any]]: ...
+
+    def add_run(
+        self,
+        route: str,
+        source: str,
+        summary: dict[str, Any],
+        items: list[dict[str, Any]],
+        by: str,
+        at: datetime,
+    ) -> int: ...
 
 
 class PoliciesRepository(Protocol):
@@ -516,6 +611,15 @@ class UnitOfWork(Protocol):
 
     @property
     def notifications(self) -> NotificationsRepository: ...
+
+    @property
+    def refunds(self) -> RefundsRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def gateway_events(self) -> GatewayEventsRepository: ...
 
     @property
     def tz(self) -> tzinfo: ...

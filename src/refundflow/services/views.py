@@ -179,6 +179,8 @@ def store_request(uow: UnitOfWork, request: RefundRequest, *, new: bool = False)
         )
     item = sync_work(uow, request, new=new)
     view = request_view(request, timeline)
+    # The refund records: part of the document, so reads stay one lookup.
+    view["refunds"] = [] if new else [r.as_view() for r in uow.refunds.for_request(request.id)]
     view["next_step"] = (
         {
             "queue": item.queue,

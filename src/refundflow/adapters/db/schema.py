@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -647,4 +648,128 @@ notification_templates = Table(
     Column("customised", Boolean, nullable=False),
     Column("updated_by", String(64)),
     _time("updated_at", nullable=False),
+)
+
+# ---------------------------------------------------------------- payouts (issue 5)
+# One row per refund of one payment by one route. The idempotency key is derived from the id
+# and unique: a second record can never reuse a key, so a gateway refunds each key once.
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("request_id", Integer, ForeignKey("refund_requests.id"), nullable=False, index=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("payment_id", Integer, ForeignKey("payments.id")),
+    Column("route", String(24), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("gateway_reference", String(128), index=True),
+    Column("payout_account", Text),
+    Column("payout_batch_id", Integer),
+    Column("replaced_by", Integer),
+    Column("last_error", Text),
+    _time("claimed_until"),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+    _time("completed_at"),
+    UniqueConstraint("idempotency_key", name="uq_refunds_idempotency_key"),
+    Index("ix_refunds_status_route", "status", "route"),
+)
+
+# Every call to a gateway (and every status change) of a record, for finance and audits.
+refund_attempts = Table(
+    "refund_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("refund_id", Integer, ForeignKey("refunds.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("outcome", String(24)),
+    Column("detail", Text),
+    Column("actor", String(64), nullable=False),
+    _time("started_at", nullable=False),
+    _time("finished_at"),
+)
+
+payout_batches = Table(
+    "payout_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    _time("created_at", nullable=False),
+)
+
+# Gateway callbacks, deduplicated by the gateway's own event id.
+gateway_events = Table(
+    "gateway_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("route", String(24), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("refund_id", Integer),
+    Column("outcome", String(24), nullable=False),
+    Column("detail", Text),
+    _time("received_at", nullable=False),
+    UniqueConstraint("route", "event_id", name="uq_gateway_events_route_event_id"),
+)
+
+reconciliation_runs = Table(
+    "reconciliation_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("route", String(24), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    _time("created_at", nullable=False),
+)
+
+reconciliation_items = Table(
+    "reconciliation_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("reconciliation_runs.id"), nullable=False, index=True),
+    Column("kind", String(24), nullable=False),
+    Column("refund_id", Integer),
+    Column("reference", String(128)),
+    Column("currency", String(3)),
+    Column("ours_minor", BigInteger),
+    Column("theirs_minor", BigInteger),
+    Column("detail", Text),
+)
+
+# Store credit and e-wallet: entries, and one balance row per customer/account/currency that
+# is locked while an entry is posted. A refund record credits at most once (unique refund_id).
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("account", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("balance_after_minor", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("refund_id", Integer, ForeignKey("refunds.id")),
+    Column("reference", String(128)),
+    Column("note", Text),
+    _time("created_at", nullable=False),
+    UniqueConstraint("refund_id", name="uq_ledger_entries_refund_id"),
+    Index("ix_ledger_entries_customer", "customer_id", "account", "id"),
+)
+
+ledger_balances = Table(
+    "ledger_balances",
+    metadata,
+    Column("customer_id", Integer, ForeignKey("customers.id"), primary_key=True),
+    Column("account", String(16), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("balance_minor", BigInteger, nullable=False),
+    CheckConstraint("balance_minor >= 0", name="not_negative"),
 )

@@ -10,12 +10,14 @@ from sqlalchemy import Engine
 
 from refundflow.adapters.db.audit_repo import SqlAuditRepository
 from refundflow.adapters.db.care_repo import SqlCareRepository
+from refundflow.adapters.db.gateway_events_repo import SqlGatewayEventsRepository
 from refundflow.adapters.db.history_repo import SqlHistoryRepository
 from refundflow.adapters.db.integrations_repo import (
     SqlBulkOrdersRepository,
     SqlExportsRepository,
     SqlExternalRefsRepository,
 )
+from refundflow.adapters.db.ledger_repo import SqlLedgerRepository
 from refundflow.adapters.db.misc_repos import (
     SqlCredentialsRepository,
     SqlIdempotencyRepository,
@@ -26,6 +28,7 @@ from refundflow.adapters.db.orders_repo import SqlOrdersRepository
 from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
 from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
 from refundflow.adapters.db.portal_repo import SqlPortalRepository
+from refundflow.adapters.db.refunds_repo import SqlRefundsRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
 from refundflow.adapters.db.staff_repo import SqlStaffRepository
@@ -64,6 +67,9 @@ class SqlUnitOfWork:
     webhooks: SqlWebhooksRepository
     exports: SqlExportsRepository
     notifications: SqlNotificationsRepository
+    refunds: SqlRefundsRepository
+    ledger: SqlLedgerRepository
+    gateway_events: SqlGatewayEventsRepository
 
     def __init__(
         self,
@@ -110,6 +116,9 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhooksRepository(sql)
         self.exports = SqlExportsRepository(sql)
         self.notifications = SqlNotificationsRepository(sql)
+        self.refunds = SqlRefundsRepository(sql)
+        self.ledger = SqlLedgerRepository(sql)
+        self.gateway_events = SqlGatewayEventsRepository(sql)
         self._done = False
         return self
 

@@ -23,8 +23,10 @@ from refundflow.entrypoints.web.pages import portal as portal_pages
 from refundflow.entrypoints.web.ratelimit import RateLimits
 from refundflow.entrypoints.web.routes import (
     care,
+    customers,
     events,
     exports,
+    gateways,
     health,
     integrations,
     notifications,
@@ -35,6 +37,7 @@ from refundflow.entrypoints.web.routes import (
     queues,
     reason_codes,
     refund_requests,
+    refunds,
     warehouse,
     webhook_subscriptions,
     workflow_settings,
@@ -96,6 +99,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(workflow_settings.router)
     app.include_router(portal_api.router)
     app.include_router(notifications.router)
+    app.include_router(refunds.router)
+    app.include_router(customers.router)
+    app.include_router(gateways.router)
     app.include_router(policy_page.router)
     app.include_router(portal_pages.router)
     app.include_router(session_pages.router)

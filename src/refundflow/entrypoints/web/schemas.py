@@ -174,6 +174,12 @@ class ActionBody(Strict):
     percent: int | None = Field(
         None, ge=1, le=100, description="approve: keep the item, refund this percentage"
     )
+    route: str | None = Field(
+        None, max_length=24, description="retry: move the failed refunds to this payout route"
+    )
+    account_name: str | None = Field(None, max_length=100, description="bank transfer payee")
+    bank_name: str | None = Field(None, max_length=100)
+    account_no: str | None = Field(None, max_length=40)
 
 
 class ActorPublic(BaseModel):
@@ -285,9 +291,49 @@ class RefundRequestSummary(BaseModel):
     updated_at: datetime
 
 
+class RefundRecordPublic(BaseModel):
+    """One refund of one payment by one route (issue 5)."""
+
+    id: int
+    route: str
+    amount: str
+    currency: str
+    status: Literal["pending", "succeeded", "failed", "needs_reconciliation"]
+    idempotency_key: str = Field(description="sent to the gateway on every attempt; never changes")
+    gateway_reference: str | None
+    attempts: int
+
+
 class RefundRequestPublic(RefundRequestSummary):
     timeline: list[TimelineEventPublic]
     next_step: NextStepPublic | None
+    refunds: list[RefundRecordPublic] = Field(default_factory=list)
+
+
+class StoreCreditEntryPublic(BaseModel):
+    id: int | None
+    amount: str
+    currency: str
+    kind: str
+    balance_after: str
+    reference: str | None
+    refund_id: int | None
+    note: str | None
+    at: datetime
+
+
+class StoreCreditPublic(BaseModel):
+    customer_id: int
+    account: str
+    balance: str
+    currency: str
+    balances: dict[str, str]
+    entries: list[StoreCreditEntryPublic]
+
+
+class RecordMark(Strict):
+    reference: str | None = Field(None, max_length=128, description="mark-paid: bank reference")
+    reason: str | None = Field(None, max_length=500, description="mark-failed: why")
 
 
 class RefundRequestPage(BaseModel):

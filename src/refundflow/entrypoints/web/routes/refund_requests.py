@@ -161,6 +161,11 @@ async def act_on_refund_request(
             grades=[(g.sku, g.grade, g.note) for g in data.grades] if data.grades else None,
             delivered_at=data.delivered_at,
             percent=data.percent,
+            route=data.route,
+            account_name=data.account_name,
+            bank_name=data.bank_name,
+            account_no=data.account_no,
         ),
+        options=caller.box.payout_options,
     )
     return Json(view)

@@ -11,6 +11,9 @@
     if (first) { first = false; return; }  // the page already shows the first state
     fetch(page.dataset.progress, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null) { progress.innerHTML = html; } });
+      .then(function (html) { if (html !== null) { progress.innerHTML = html; } })
+      // A reload cut short (the page is being left, the network dropped) keeps the block
+      // as it is; the next update event brings it up to date.
+      .catch(function () {});
   });
 })();
