@@ -15,6 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
+from py_vapid import Vapid02
 
 from refundflow.entrypoints.bootstrap import Container
 from refundflow.entrypoints.settings import Settings
@@ -23,6 +24,9 @@ from tests.browser.conftest import LiveServer, shot
 from tests.integration.api import order_body
 from tests.tools.servers import free_port
 from tests.tools.smtpserver import Inbox, smtp_server
+
+VAPID = Vapid02()
+VAPID.generate_keys()
 
 pytestmark = pytest.mark.slow
 PHONE = {"width": 360, "height": 740}
@@ -49,6 +53,7 @@ def settings(db_url: str, inbox: Inbox, port: int) -> Settings:
         smtp_url=f"smtp://{inbox.host}:{inbox.port}",
         mail_from="好物商城 <service@shop.example.cn>",
         hotline="400-820-8820",
+        vapid_private_key=VAPID.private_pem().decode(),
     )
 
 
@@ -134,6 +139,9 @@ def test_a_customer_does_everything_on_a_phone(
         number = page.url.rsplit("/", 1)[1]
         expect(page.locator("#status-label")).to_have_text("待审核")
         expect(page.locator(".explanation")).not_to_be_empty()
+        # The browser may take push notifications: the service worker registered, the offer shows.
+        expect(page.locator("#push-toggle")).to_have_text("开启浏览器推送通知")
+        assert page.evaluate("navigator.serviceWorker.getRegistration('/').then(r => !!r)")
         shot(page, "portal-4-request")
         uploads = http.get(f"/api/v1/refund-requests/{number}", headers=staff).json()
         assert uploads["status"] == "pending_review"

@@ -5,6 +5,7 @@ handled again, and providers failing first — plus preferences, templates, logi
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -479,3 +480,128 @@ def test_failures_are_retried_with_backoff_then_given_up_and_gone_devices_revoke
     sms = next(r for r in rows(box) if r["channel"] == "sms")
     assert sms["status"] == "failed" and sms["attempts"] == box.settings.notification_max_attempts
     assert sms["last_error"].startswith("gave up after 12 attempts")
+
+
+# ---------------------------------------------------------------- push subscriptions
+def _portal_session(api: Api, box: Container) -> str:
+    """Sign in to the portal with a code; the session token the portal's cookie carries."""
+    contact = {"order_no": "TM-1001", "contact": "13912345678"}
+    assert api.client.post("/api/v1/portal/lookup", json=contact).status_code == 202
+    with box.engine.connect() as conn:
+        content = conn.execute(
+            text("SELECT content FROM notifications WHERE notice = 'login_code' ORDER BY id DESC")
+        ).first()[0]  # type: ignore[index]
+    found = re.search(r"\b(\d{6})\b", content)
+    assert found, content
+    code = found.group(1)
+    verified = api.client.post("/api/v1/portal/verify", json={**contact, "code": code})
+    assert verified.status_code == 200, verified.text
+    return str(verified.json()["token"])
+
+
+def _live_subscriptions(box: Container) -> list[tuple[int, str, str]]:
+    with box.engine.connect() as conn:
+        return [
+            tuple(r)  # type: ignore[misc]
+            for r in conn.execute(
+                text(
+                    "SELECT customer_id, kind, endpoint FROM push_subscriptions "
+                    "WHERE revoked_at IS NULL ORDER BY id"
+                )
+            )
+        ]
+
+
+def test_a_browser_subscribed_on_the_portal_is_pushed_the_next_change(
+    api: Api, box: Container, clock: ManualClock, outside: Outside, manual_review: int
+) -> None:
+    order = api.as_("integration").post("/api/v1/orders", json=order_body()).json()
+    me = int(order["customer"]["id"])
+    rid = api.as_("cs").post("/api/v1/refund-requests", json=request_body()).json()["id"]
+    drain(box, clock, workers=1)
+    token = _portal_session(api, box)
+    page_client = api.client
+    page_client.cookies.set("rf_portal", token)
+    number = api.as_("cs").get(f"/api/v1/refund-requests/{rid}").json()["number"]
+    page = page_client.get(f"/r/{number}")
+    key = application_server_key(Vapid02.from_pem(outside.vapid_pem.encode()))
+    assert f'data-key="{key}"' in page.text, "the page offers push with the server's key"
+    csrf = page_client.cookies["rf_csrf"]
+    assert page_client.get("/portal-sw.js").headers["service-worker-allowed"] == "/"
+    endpoint, keys = outside.webpush.subscribe("portal-browser")
+    before = snapshot(box.engine)
+    for bad, why in (
+        ({"endpoint": endpoint, "keys": keys}, "expired"),  # no CSRF token
+        ({"endpoint": "http://evil.example/push", "keys": keys, "csrf": csrf}, "https"),
+        ({"endpoint": endpoint, "keys": {"p256dh": "x"}, "csrf": csrf}, "keys.auth"),
+        ({"endpoint": endpoint, "keys": {**keys, "auth": "!!"}, "csrf": csrf}, "base64url"),
+    ):
+        refused = page_client.post("/push", json=bad)
+        assert 400 <= refused.status_code < 500 and why in refused.json()["error"], bad
+    assert snapshot(box.engine) == before
+    subscribed = page_client.post("/push", json={"endpoint": endpoint, "keys": keys, "csrf": csrf})
+    assert subscribed.status_code == 200, subscribed.text
+    again = page_client.post("/push", json={"endpoint": endpoint, "keys": keys, "csrf": csrf})
+    assert again.json()["id"] == subscribed.json()["id"], "the same browser is one row"
+    assert _live_subscriptions(box) == [(me, "webpush", endpoint)]
+    outside.reset()
+    assert api.as_("cs").act(rid, "approve").status_code == 200
+    drain(box, clock, workers=1)
+    pushed = outside.webpush.received
+    assert [m["data"]["number"] for m in pushed] == [number], "decrypted by the browser's key"
+    assert page_client.post("/push/off", json={"endpoint": endpoint, "csrf": csrf}).json() == {
+        "ok": True
+    }
+    assert _live_subscriptions(box) == []
+    assert (
+        page_client.post("/push/off", json={"endpoint": endpoint, "csrf": csrf}).status_code == 404
+    )
+
+
+def test_the_integration_registers_app_and_fcm_tokens_and_customers_only_their_own(
+    api: Api, box: Container, outside: Outside, manual_review: int
+) -> None:
+    mine = int(
+        api.as_("integration").post("/api/v1/orders", json=order_body()).json()["customer"]["id"]
+    )
+    other = api.as_("integration").post(
+        "/api/v1/orders",
+        json=order_body("TM-2002", customer={"name": "王强", "phone": "13700002222"}),
+    )
+    theirs = int(other.json()["customer"]["id"])
+    path = f"/api/v1/customers/{mine}/push-subscriptions"
+    before = snapshot(box.engine)
+    for role, body, status in (
+        ("integration", {"kind": "sms", "endpoint": "x"}, 422),
+        ("integration", {"kind": "webpush", "endpoint": "https://push.example/1"}, 422),
+        ("integration", {"kind": "fcm", "endpoint": ""}, 422),
+        ("warehouse", {"kind": "fcm", "endpoint": "fcm-1"}, 403),
+    ):
+        answer = api.as_(role).post(path, json=body)
+        assert answer.status_code == status, (role, body, answer.text)
+    assert (
+        api.as_("integration")
+        .post("/api/v1/customers/999999/push-subscriptions", json={"kind": "app", "endpoint": "u"})
+        .status_code
+        == 404
+    )
+    assert snapshot(box.engine) == before
+    created = api.as_("integration").post(path, json={"kind": "fcm", "endpoint": "fcm-token-9"})
+    assert created.status_code == 201 and created.json()["kind"] == "fcm"
+    assert _live_subscriptions(box) == [(mine, "fcm", "fcm-token-9")]
+    # A customer's own session may not touch someone else's subscriptions.
+    token = _portal_session(api, box)
+    as_me = {"Authorization": f"Bearer {token}"}
+    sid = created.json()["id"]
+    refused = api.client.delete(
+        f"/api/v1/customers/{theirs}/push-subscriptions/{sid}", headers=as_me
+    )
+    assert refused.status_code == 404
+    gone = api.client.delete(f"{path}/{sid}", headers=as_me)
+    assert gone.status_code == 204
+    assert _live_subscriptions(box) == []
+    with box.engine.connect() as conn:
+        actions = conn.execute(
+            text("SELECT action FROM audit_events WHERE action LIKE 'push.%' ORDER BY id")
+        ).scalars()
+        assert list(actions) == ["push.subscribed", "push.unsubscribed"]

@@ -8,7 +8,7 @@ LOCKED`` on PostgreSQL); an outcome is recorded only by the worker that still ho
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -302,6 +302,30 @@ class SqlNotificationsRepository:
             {"id": subscription_id},
         )
         return self._subscription(row) if row else None
+
+    def add_subscription(
+        self, customer_id: int, kind: str, endpoint: str, keys: Mapping[str, str], at: datetime
+    ) -> int:
+        found = self.sql.one(
+            "SELECT id FROM push_subscriptions WHERE customer_id = :c AND kind = :k "
+            "AND endpoint = :e AND revoked_at IS NULL",
+            {"c": customer_id, "k": kind, "e": endpoint},
+        )
+        if found:
+            return int(found[0])
+        new = self.sql.one(
+            "INSERT INTO push_subscriptions (customer_id, kind, endpoint, keys, created_at) "
+            "VALUES (:c, :k, :e, :keys, :at) RETURNING id",
+            {
+                "c": customer_id,
+                "k": kind,
+                "e": endpoint,
+                "keys": orjson.dumps(dict(keys)).decode() if keys else None,
+                "at": self.sql.ts(at),
+            },
+        )
+        assert new is not None
+        return int(new[0])
 
     def revoke_subscription(self, subscription_id: int, at: datetime) -> None:
         self.sql.run(

@@ -88,6 +88,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "hotline": {"zh-CN": "客服热线", "en": "Hotline"},
     "chat": {"zh-CN": "在线客服", "en": "Online chat"},
     "live": {"zh-CN": "页面会自动更新", "en": "This page updates by itself"},
+    "push_on": {"zh-CN": "开启浏览器推送通知", "en": "Turn on browser notifications"},
+    "push_off": {"zh-CN": "关闭浏览器推送通知", "en": "Turn off browser notifications"},
+    "push_is_on": {
+        "zh-CN": "已开启：进度有变化时，本浏览器会收到通知",
+        "en": "On: this browser is told when anything changes",
+    },
+    "push_denied": {
+        "zh-CN": "浏览器未允许通知，可在浏览器设置中开启",
+        "en": "The browser does not allow notifications; allow them in its settings",
+    },
+    "push_failed": {
+        "zh-CN": "暂时无法开启推送，请稍后再试",
+        "en": "Notifications could not be turned on; please try again later",
+    },
     "sign_out": {"zh-CN": "退出", "en": "Sign out"},
     "survey": {"zh-CN": "服务评价", "en": "Rate our service"},
     "csat": {"zh-CN": "您对这次退款服务满意吗？", "en": "How satisfied are you with this refund?"},

@@ -25,7 +25,12 @@ from refundflow.services.notifications.direct import (
 )
 from refundflow.services.notifications.links import survey_link, verify_token
 from refundflow.services.notifications.planning import TOPICS, on_outbox_message
-from refundflow.services.notifications.preferences import get_preferences, put_preferences
+from refundflow.services.notifications.preferences import (
+    get_preferences,
+    put_preferences,
+    subscribe_push,
+    unsubscribe_push,
+)
 from refundflow.services.notifications.preview import preview_template
 from refundflow.services.notifications.templates import (
     ensure_default_templates,
@@ -55,6 +60,8 @@ __all__ = [
     "queue_login_code",
     "reset_template",
     "send_login_code",
+    "subscribe_push",
     "survey_link",
+    "unsubscribe_push",
     "verify_token",
 ]

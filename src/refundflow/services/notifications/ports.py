@@ -206,3 +206,9 @@ class NotificationsRepository(Protocol):
     def subscription(self, subscription_id: int) -> PushSubscription | None: ...
 
     def revoke_subscription(self, subscription_id: int, at: datetime) -> None: ...
+
+    def add_subscription(
+        self, customer_id: int, kind: str, endpoint: str, keys: Mapping[str, str], at: datetime
+    ) -> int:
+        """Store a subscription, or return the live one with the same endpoint."""
+        ...

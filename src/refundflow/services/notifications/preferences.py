@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from refundflow.domain.actors import Actor, ActorKind
 from refundflow.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from refundflow.domain.notifications import SUBSCRIPTION_CHANNELS
 from refundflow.domain.permissions import Operation, Role, may
+from refundflow.services import audit
 from refundflow.services.notifications.contacts import normalise_email, normalise_phone
 from refundflow.services.notifications.ports import Preferences
 from refundflow.services.notifications.wording import LANGUAGES
@@ -101,3 +104,104 @@ def put_preferences(
         view = _view(uow, replace(prefs, stored=True, updated_at=now))
         uow.commit()
     return view
+
+
+# ---- push subscriptions: a browser's Web Push subscription from the portal, or the
+# merchant's app (``app``: the app backend's device/user token) and FCM registration tokens
+# handed in by the integration.
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _webpush_endpoint(endpoint: str) -> None:
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    secure = parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK[:2])
+    if not secure or not host:
+        raise InvalidInputError(
+            "endpoint is the push service's https URL from PushSubscription.endpoint",
+            details={"field": "endpoint"},
+        )
+
+
+def _webpush_keys(keys: Mapping[str, Any]) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    for name, longest in (("p256dh", 200), ("auth", 64)):
+        value = keys.get(name)
+        if not isinstance(value, str) or not value or len(value) > longest:
+            raise InvalidInputError(
+                f"keys.{name} is the base64url text from PushSubscription.toJSON()",
+                details={"field": f"keys.{name}"},
+            )
+        if not set(value) <= _B64URL:
+            raise InvalidInputError(
+                f"keys.{name} is not base64url", details={"field": f"keys.{name}"}
+            )
+        clean[name] = value
+    return clean
+
+
+def subscribe_push(
+    uows: UnitOfWorkFactory,
+    actor: Actor,
+    customer_id: int,
+    kind: str,
+    endpoint: str,
+    keys: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Store where push messages for a customer go; the same endpoint twice is one row."""
+    _check(actor, customer_id)
+    if kind not in SUBSCRIPTION_CHANNELS:
+        raise InvalidInputError(
+            f"kind is one of {', '.join(sorted(SUBSCRIPTION_CHANNELS))}", details={"field": "kind"}
+        )
+    endpoint = endpoint.strip()
+    if not endpoint or len(endpoint) > 2000:
+        raise InvalidInputError("endpoint is 1–2000 characters", details={"field": "endpoint"})
+    stored: dict[str, str] = {}
+    if kind == "webpush":
+        _webpush_endpoint(endpoint)
+        stored = _webpush_keys(keys or {})
+    with uows() as uow:
+        _load(uow, customer_id)
+        subscription_id = uow.notifications.add_subscription(
+            customer_id, kind, endpoint, stored, uow.now()
+        )
+        audit.record(
+            uow,
+            actor,
+            "push.subscribed",
+            f"customer:{customer_id}",
+            {"subscription": subscription_id, "kind": kind},
+        )
+        uow.commit()
+    return {"id": subscription_id, "customer_id": customer_id, "kind": kind}
+
+
+def unsubscribe_push(
+    uows: UnitOfWorkFactory,
+    actor: Actor,
+    customer_id: int,
+    subscription_id: int | None = None,
+    endpoint: str | None = None,
+) -> None:
+    """Stop pushing to one subscription (by id, or by the endpoint a browser knows)."""
+    _check(actor, customer_id)
+    with uows() as uow:
+        _load(uow, customer_id)
+        found = [
+            s
+            for s in uow.notifications.subscriptions(customer_id)
+            if s.id == subscription_id or (endpoint is not None and s.endpoint == endpoint)
+        ]
+        if not found:
+            raise NotFoundError(
+                "no such push subscription", details={"subscription_id": subscription_id}
+            )
+        for s in found:
+            uow.notifications.revoke_subscription(s.id, uow.now())
+            audit.record(
+                uow, actor, "push.unsubscribed", f"customer:{customer_id}", {"subscription": s.id}
+            )
+        uow.commit()

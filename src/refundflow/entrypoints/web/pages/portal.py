@@ -5,15 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from sse_starlette.sse import EventSourceResponse
 from starlette.datastructures import FormData, UploadFile
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 
+from refundflow.adapters.channels.webpush import application_server_key, load_vapid
 from refundflow.domain.errors import (
     AuthenticationError,
+    InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     RefundflowError,
@@ -33,7 +44,7 @@ from refundflow.entrypoints.web.portal_auth import (
     session_cookie,
 )
 from refundflow.entrypoints.web.routes.portal_api import stream
-from refundflow.services import actions, customer, intake, portal, uploads
+from refundflow.services import actions, customer, intake, notifications, portal, uploads
 from refundflow.services.notifications import verify_token
 from refundflow.services.reasons import active_reasons
 
@@ -255,10 +266,91 @@ async def request_page(request: Request, number: str) -> Response:
                 "hotline": settings.hotline,
                 "chat_url": settings.chat_url,
                 "local": _local(settings.tz),
+                "push_key": _push_key(settings.vapid_private_key),
             },
         )
 
     return await _guarded(request, body)
+
+
+@lru_cache(maxsize=4)
+def _push_key(private_key: str | None) -> str | None:
+    """The public key browsers subscribe with, when Web Push is configured."""
+    return application_server_key(load_vapid(private_key)) if private_key else None
+
+
+# The portal's service worker is served from the site's root so that its scope is the
+# whole portal; it only shows pushed notifications and opens the request on a click.
+SERVICE_WORKER = Path(__file__).parent.parent / "static" / "portal-sw.js"
+
+
+@router.get("/portal-sw.js")
+async def service_worker() -> Response:
+    return FileResponse(
+        SERVICE_WORKER,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+async def _push_body(request: Request) -> dict[str, Any]:
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidInputError("the body is JSON: {endpoint, keys, csrf}") from None
+    if not isinstance(body, dict):
+        raise InvalidInputError("the body is a JSON object: {endpoint, keys, csrf}")
+    check_csrf(request, body.get("csrf") if isinstance(body.get("csrf"), str) else None)
+    if not isinstance(body.get("endpoint"), str):
+        raise InvalidInputError("endpoint is the subscription's URL", details={"field": "endpoint"})
+    return body
+
+
+async def _push_answer(request: Request, body: Callable[[], Awaitable[Any]]) -> Response:
+    """Portal push calls come from the page's script: answers are JSON, errors too."""
+    try:
+        return JSONResponse(await body())
+    except RefundflowError as exc:
+        return JSONResponse({"error": exc.message}, status_code=status_of(exc))
+
+
+@router.post("/push")
+async def push_on(request: Request) -> Response:
+    async def body() -> Any:
+        data = await _push_body(request)
+        caller = _caller(request)
+        keys = data.get("keys")
+        return await run(
+            caller.box,
+            notifications.subscribe_push,
+            caller.box.uows,
+            caller.actor,
+            int(caller.actor.id or 0),
+            "webpush",
+            data["endpoint"],
+            keys if isinstance(keys, dict) else {},
+        )
+
+    return await _push_answer(request, body)
+
+
+@router.post("/push/off")
+async def push_off(request: Request) -> Response:
+    async def body() -> Any:
+        data = await _push_body(request)
+        caller = _caller(request)
+        await run(
+            caller.box,
+            notifications.unsubscribe_push,
+            caller.box.uows,
+            caller.actor,
+            int(caller.actor.id or 0),
+            None,
+            data["endpoint"],
+        )
+        return {"ok": True}
+
+    return await _push_answer(request, body)
 
 
 @router.get("/r/{number}/timeline", response_class=HTMLResponse)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
+from starlette.responses import Response
 
 from refundflow.entrypoints.web.deps import CallerDep, run
 from refundflow.entrypoints.web.responses import Json
@@ -48,6 +49,22 @@ class PreferencesPut(Strict):
     push: bool | None = None
     contact_email: str | None = Field(None, max_length=254)
     contact_phone: str | None = Field(None, max_length=32, examples=["13912345678"])
+
+
+class PushKeys(Strict):
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=64)
+
+
+class PushSubscriptionPost(Strict):
+    kind: Literal["webpush", "app", "fcm"] = Field(
+        description="webpush: a browser's subscription; app: a token for the merchant's app "
+        "backend; fcm: a Firebase Cloud Messaging registration token"
+    )
+    endpoint: str = Field(
+        min_length=1, max_length=2000, description="PushSubscription.endpoint, or the token"
+    )
+    keys: PushKeys | None = Field(None, description="webpush only: PushSubscription keys")
 
 
 @router.get(
@@ -199,3 +216,45 @@ async def get_notifications(
             limit=limit,
         )
     )
+
+
+@router.post(
+    "/api/v1/customers/{customer_id}/push-subscriptions",
+    summary="Push a customer's notifications to a browser, the merchant's app or FCM",
+    status_code=201,
+    responses=ERRORS,
+)
+async def post_push_subscription(
+    body: PushSubscriptionPost, caller: CallerDep, customer_id: int = Path(ge=1)
+) -> Json:
+    view = await run(
+        caller.box,
+        notifications.subscribe_push,
+        caller.box.uows,
+        caller.actor,
+        customer_id,
+        body.kind,
+        body.endpoint,
+        body.keys.model_dump() if body.keys else None,
+    )
+    return Json(view, status_code=201)
+
+
+@router.delete(
+    "/api/v1/customers/{customer_id}/push-subscriptions/{subscription_id}",
+    summary="Stop pushing to one subscription",
+    status_code=204,
+    responses=ERRORS,
+)
+async def delete_push_subscription(
+    caller: CallerDep, customer_id: int = Path(ge=1), subscription_id: int = Path(ge=1)
+) -> Response:
+    await run(
+        caller.box,
+        notifications.unsubscribe_push,
+        caller.box.uows,
+        caller.actor,
+        customer_id,
+        subscription_id,
+    )
+    return Response(status_code=204)
