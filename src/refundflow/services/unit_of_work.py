@@ -273,6 +273,10 @@ class RefundsRepository(Protocol):
 
     def batch_body(self, batch_id: int) -> str | None: ...
 
+    def recent_batches(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest payout batches: id, currency, count, total_minor, created_by/at."""
+        ...
+
 
 class LedgerRepository(Protocol):
     def balance(
@@ -314,6 +318,10 @@ class GatewayEventsRepository(Protocol):
         by: str,
         at: datetime,
     ) -> int: ...
+
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest reconciliation runs with their summaries."""
+        ...
 
 
 class PoliciesRepository(Protocol):

@@ -87,3 +87,20 @@ class SqlGatewayEventsRepository:
                 [{"run": run_id, **item} for item in items],
             )
         return run_id
+
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": r[0],
+                "route": r[1],
+                "source": r[2],
+                "summary": orjson.loads(r[3]),
+                "created_by": r[4],
+                "created_at": self.sql.dt(r[5]),
+            }
+            for r in self.sql.all(
+                "SELECT id, route, source, summary, created_by, created_at "
+                "FROM reconciliation_runs ORDER BY id DESC LIMIT :limit",
+                {"limit": limit},
+            )
+        ]

@@ -270,6 +270,23 @@ class SqlRefundsRepository:
             )
         )
 
+    def recent_batches(self, limit: int = 20) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": r[0],
+                "currency": r[1],
+                "count": r[2],
+                "total_minor": r[3],
+                "created_by": r[4],
+                "created_at": self.sql.dt(r[5]),
+            }
+            for r in self.sql.all(
+                "SELECT id, currency, count, total_minor, created_by, created_at "
+                "FROM payout_batches ORDER BY id DESC LIMIT :limit",
+                {"limit": limit},
+            )
+        ]
+
     def batch_body(self, batch_id: int) -> str | None:
         value = self.sql.scalar("SELECT body FROM payout_batches WHERE id = :id", {"id": batch_id})
         return str(value) if value is not None else None

@@ -14,6 +14,7 @@ from refundflow.domain.errors import (
     PermissionDeniedError,
 )
 from refundflow.domain.lifecycle import Action
+from refundflow.domain.money import Money
 from refundflow.domain.payouts import GATEWAY_ROUTES, RecordStatus, RefundRecord
 from refundflow.domain.permissions import may
 from refundflow.domain.requests import RefundRequest
@@ -139,3 +140,17 @@ def finance_queue(uows: UnitOfWorkFactory, actor: Actor) -> dict[str, Any]:
         "bank_transfers_to_pay": [r.as_view() for r in bank],
         "callbacks_to_check": events,
     }
+
+
+def finance_desk(uows: UnitOfWorkFactory, actor: Actor) -> dict[str, Any]:
+    """The finance screen's payout part: the queue, the latest bank batches and the latest
+    reconciliation runs."""
+    queue = finance_queue(uows, actor)
+    with uows(write=False) as uow:
+        batches = uow.refunds.recent_batches()
+        runs = uow.gateway_events.recent_runs()
+    for batch in batches:
+        batch["total"] = Money.from_minor(batch.pop("total_minor"), batch["currency"]).text()
+    for row in (*batches, *runs):
+        row["created_at"] = row["created_at"].isoformat()
+    return {**queue, "batches": batches, "runs": runs}
