@@ -89,7 +89,7 @@ def _run_with_kills(
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("requests", [pytest.param(60, id="default")])
+@pytest.mark.parametrize("requests", [pytest.param(90, id="default")])
 def test_killing_the_worker_at_any_crash_point_never_pays_twice_or_loses_a_refund(
     db_url: str, fakes: Fakes, tmp_path: Path, requests: int
 ) -> None:
