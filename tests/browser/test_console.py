@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from refundflow.entrypoints.bootstrap import Container
-from tests.browser.conftest import LiveServer, shot, sign_in
+from tests.browser.conftest import PASSWORD, LiveServer, shot, sign_in
 from tests.integration.api import order_body, request_body
 
 pytestmark = pytest.mark.slow
@@ -132,6 +132,19 @@ def test_each_role_sees_only_its_queues_and_its_actions(
             expect(page.locator(".error")).to_contain_text("role")
 
 
+def _step_up(page: Page, *, wrong_first: bool = False) -> None:
+    """The step-up page asks for the password again, then goes back to the case."""
+    expect(page).to_have_url(re.compile(r".*/console/step-up\?next=%2Fconsole%2Frequests%2F"))
+    if wrong_first:
+        page.fill("#password", "not-my-password")
+        page.click("form[action='/console/step-up'] button[type=submit]")
+        expect(page.locator("p.error")).to_be_visible()
+        shot(page, "console-step-up")
+    page.fill("#password", PASSWORD)
+    page.click("form[action='/console/step-up'] button[type=submit]")
+    expect(page).to_have_url(re.compile(r".*/console/requests/RF"))
+
+
 def test_a_request_is_worked_from_review_through_the_warehouse_to_finance(
     live: LiveServer,
     staff: dict[str, str],
@@ -169,6 +182,10 @@ def test_a_request_is_worked_from_review_through_the_warehouse_to_finance(
     expect(cs.locator("#contacts li")).to_contain_text("两只手表")
     shot(cs, "console-case-cs")
     cs.click("[data-action=approve] button[type=submit]")
+    # Above the finance threshold: the password again first, then the same button.
+    _step_up(cs, wrong_first=True)
+    expect(cs.locator("#status")).to_have_attribute("data-status", "pending_review")
+    cs.click("[data-action=approve] button[type=submit]")
     expect(cs.locator("#status")).to_have_attribute("data-status", "awaiting_return")
 
     # The warehouse scans the parcel, grades both watches and confirms.
@@ -191,6 +208,8 @@ def test_a_request_is_worked_from_review_through_the_warehouse_to_finance(
     expect(fin.locator("#sec-finance_approval")).to_contain_text(number)
     shot(fin, "console-finance")
     fin.click(f"#sec-finance_approval a:text('{number}')")
+    fin.click("[data-action=finance-approve] button[type=submit]")
+    _step_up(fin)
     fin.click("[data-action=finance-approve] button[type=submit]")
     fin.click("[data-action=execute] summary")
     fin.click("[data-action=execute] button[type=submit]")

@@ -152,3 +152,58 @@ def test_the_console_cookie_is_http_only_strict_and_secure_over_https(box: Conta
         cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("rf_staff"))
         flags = {part.strip().lower() for part in cookie.split(";")}
         assert {"httponly", "secure", "samesite=strict", "path=/console"} <= flags
+
+
+def test_a_person_confirms_the_password_again_to_approve_a_large_refund(
+    box: Container, clock: ManualClock, manual_review: int
+) -> None:
+    from refundflow.domain.errors import PermissionDeniedError, StepUpRequiredError
+    from refundflow.domain.lifecycle import Action
+    from refundflow.services import intake
+    from refundflow.services.actions import ActionInput, perform
+    from tests.conftest import snapshot
+    from tests.integration.payouts import paid_order
+
+    _user(box, "cs@shop.example.cn", "cs")
+    check = staff_auth.StaffSessionAuthenticator(box.uows, ttl=0)
+    token = staff_auth.sign_in(box.uows, HASHER, "cs@shop.example.cn", PASSWORD).token
+    person = check.authenticate(token)
+    assert person.person and person.stepped_up_at is None
+    rids = []
+    for order_no in ("BIG-1", "BIG-2"):
+        paid_order(box, None, order_no, [("alipay", "3000.00")], price="3000.00")
+        submitted = intake.submit_refund_request(
+            box.uows,
+            intake.SubmitRefundRequest(order_no, "refund_only", "quality_issue", [("SKU-1", 1)]),
+            person,
+        )
+        rids.append(str(submitted.view["id"]))
+    before = snapshot(box)
+    with pytest.raises(StepUpRequiredError, match="finance threshold"):
+        perform(box.uows, rids[0], Action.APPROVE, person, ActionInput())
+    with pytest.raises(StepUpRequiredError, match="bank details"):
+        perform(
+            box.uows,
+            rids[0],
+            Action.APPROVE,
+            person,
+            ActionInput(account_name="王芳", bank_name="招商银行", account_no="6225880112345678"),
+        )
+    with pytest.raises(PermissionDeniedError, match="wrong"):
+        staff_auth.step_up(box.uows, HASHER, token, "not-my-password")
+    assert snapshot(box) == {**before, "users": snapshot(box)["users"]}, "nothing else changed"
+    staff_auth.step_up(box.uows, HASHER, token, PASSWORD)
+    stepped = check.authenticate(token)
+    assert stepped.stepped_up_at == clock.now()
+    assert perform(box.uows, rids[0], Action.APPROVE, stepped, ActionInput())["status"] == (
+        "refund_pending"
+    )
+    clock.advance(timedelta(minutes=6))  # the confirmation holds five minutes
+    with pytest.raises(StepUpRequiredError):
+        perform(box.uows, rids[1], Action.APPROVE, check.authenticate(token), ActionInput())
+    # A system's API token is scoped by its role instead: no password to confirm.
+    system = Actor(ActorKind.STAFF, Role.CS, "token:7", "erp")
+    assert perform(box.uows, rids[1], Action.APPROVE, system, ActionInput())["status"] == (
+        "refund_pending"
+    )
+    assert _audit(box).count("step_up") == 1 and _audit(box).count("step_up.failed") == 1

@@ -49,6 +49,12 @@ class PermissionDeniedError(RefundflowError):
     code = "forbidden"
 
 
+class StepUpRequiredError(PermissionDeniedError):
+    """A person must confirm their password (and code) again before this action."""
+
+    code = "step_up_required"
+
+
 class AuthenticationError(RefundflowError):
     code = "unauthenticated"
 

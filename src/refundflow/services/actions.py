@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from refundflow.domain.actors import Actor
+from refundflow.domain.actors import Actor, needs_step_up
 from refundflow.domain.balances import price_request
-from refundflow.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from refundflow.domain.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    StepUpRequiredError,
+)
 from refundflow.domain.inspection import parse_grades
 from refundflow.domain.lifecycle import Action
 from refundflow.domain.payouts import PayoutRoute
@@ -177,6 +182,26 @@ PAYOUT_HANDLERS: dict[Action, PayoutHandler] = {
 }
 
 
+def _check_step_up(
+    uow: UnitOfWork, request: RefundRequest, action: Action, actor: Actor, data: ActionInput
+) -> None:
+    """A person approving a refund above the finance threshold, or giving bank details for
+    a payout, confirms their password first (``staff_auth.step_up``)."""
+    if not needs_step_up(actor, uow.now()):
+        return
+    if data.payout_account() is not None:
+        raise StepUpRequiredError(
+            "confirm your password again before giving bank details",
+            details={"action": action.value},
+        )
+    large = request.amount_requested > finance_threshold(uow, request)
+    if action is Action.FINANCE_APPROVE or (action is Action.APPROVE and large):
+        raise StepUpRequiredError(
+            "confirm your password again to approve a refund above the finance threshold",
+            details={"action": action.value, "threshold": finance_threshold(uow, request).text()},
+        )
+
+
 def load_request(uow: UnitOfWork, ref: str, *, lock: bool = False) -> RefundRequest:
     """Find a request by its id (``123``) or its number (``RF20261126-000123``)."""
     request = None
@@ -208,6 +233,7 @@ def perform(
         request = load_request(uow, ref, lock=True)
         if not owns(actor, request.customer_id):
             raise NotFoundError(f"no refund request {ref}", details={"id": ref})
+        _check_step_up(uow, request, action, actor, data)
         if action in PAYOUT_HANDLERS:
             PAYOUT_HANDLERS[action](uow, request, actor, data, options or PayoutOptions())
         else:

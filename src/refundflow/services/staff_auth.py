@@ -10,7 +10,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -106,8 +106,52 @@ def sign_out(uows: UnitOfWorkFactory, token: str) -> None:
         uow.commit()
 
 
-def actor_of(user: StaffUser) -> Actor:
-    return Actor(ActorKind.STAFF, user.role, f"user:{user.id}", user.name)
+def actor_of(user: StaffUser, stepped_up_at: datetime | None = None) -> Actor:
+    return Actor(
+        ActorKind.STAFF,
+        user.role,
+        f"user:{user.id}",
+        user.name,
+        person=True,
+        stepped_up_at=stepped_up_at,
+    )
+
+
+def step_up(
+    uows: UnitOfWorkFactory, hasher: PasswordHasher, token: str, password: str, code: str = ""
+) -> None:
+    """The person behind a session confirms their password (and their TOTP code when they
+    have one) again, for the sensitive actions of the next few minutes. Wrong answers count
+    towards the lockout like wrong sign-ins."""
+    with uows() as uow:
+        now = uow.now()
+        session = uow.staff.session(_hash(token))
+        if session is None:
+            raise AuthenticationError("sign in again")
+        user = uow.staff.user(session.user.id, lock=True)
+        assert user is not None
+        if user.locked_until is not None and user.locked_until > now:
+            raise AuthenticationError(
+                "too many failed attempts: try again in 15 minutes or ask an admin"
+            )
+        good = hasher.verify(user.password_hash, password)
+        if good and user.totp_secret is not None:
+            good = pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1)
+        if not good:
+            failures = user.failed_logins + 1
+            uow.staff.record_failure(user.id, now + LOCKOUT if failures >= MAX_FAILURES else None)
+            audit.record(uow, f"user:{user.id}", "step_up.failed", f"user:{user.id}", {})
+            uow.commit()
+            if failures >= MAX_FAILURES:  # the session ends with the lockout
+                uow_end = uows()
+                with uow_end as again:
+                    again.staff.revoke_user_sessions(user.id, now)
+                    again.commit()
+            raise PermissionDeniedError("that password or code is wrong")
+        uow.staff.record_success(user.id)
+        uow.staff.step_up_session(_hash(token), now)
+        audit.record(uow, f"user:{user.id}", "step_up", f"user:{user.id}", {})
+        uow.commit()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +198,7 @@ class StaffSessionAuthenticator:
                 return None
             uow.staff.touch_session(_hash(token), now)
             uow.commit()
-        return actor_of(session.user)
+        return actor_of(session.user, session.stepped_up_at)
 
     def forget(self, token: str) -> None:
         self._cache.pop(token, None)

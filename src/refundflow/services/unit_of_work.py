@@ -514,9 +514,12 @@ class StaffSession:
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
+    stepped_up_at: datetime | None = None
 
 
 class StaffRepository(Protocol):
+    def step_up_session(self, token_hash: str, at: datetime) -> None: ...
+
     def user_by_email(self, email: str, *, lock: bool = False) -> StaffUser | None: ...
 
     def user(self, user_id: int, *, lock: bool = False) -> StaffUser | None: ...

@@ -508,6 +508,7 @@ staff_sessions = Table(
     _time("last_seen_at", nullable=False),
     _time("expires_at", nullable=False),  # absolute end
     _time("revoked_at"),
+    _time("stepped_up_at"),  # the password confirmed again for a sensitive action
 )
 
 # Append-only; each row carries the hash of the one before (see services/audit.py).

@@ -94,7 +94,7 @@ class SqlStaffRepository:
     def session(self, token_hash: str) -> StaffSession | None:
         row = self.sql.one(
             f"SELECT {', '.join('u.' + c for c in _USER.split(', '))}, s.second_factor, "
-            "s.created_at, s.last_seen_at, s.expires_at FROM staff_sessions s "
+            "s.created_at, s.last_seen_at, s.expires_at, s.stepped_up_at FROM staff_sessions s "
             "JOIN users u ON u.id = s.user_id WHERE s.token_hash = :h AND s.revoked_at IS NULL",
             {"h": token_hash},
         )
@@ -103,7 +103,15 @@ class SqlStaffRepository:
         dt = self.sql.dt
         created, seen, expires = dt(row[11]), dt(row[12]), dt(row[13])
         assert created is not None and seen is not None and expires is not None
-        return StaffSession(self._user(row[:10]), bool(row[10]), created, seen, expires)
+        return StaffSession(
+            self._user(row[:10]), bool(row[10]), created, seen, expires, dt(row[14])
+        )
+
+    def step_up_session(self, token_hash: str, at: datetime) -> None:
+        self.sql.run(
+            "UPDATE staff_sessions SET stepped_up_at = :at WHERE token_hash = :h",
+            {"h": token_hash, "at": self.sql.ts(at)},
+        )
 
     def touch_session(self, token_hash: str, at: datetime) -> None:
         self.sql.run(

@@ -13,6 +13,18 @@ CONSOLE: dict[str, dict[str, str]] = {
         "en": "Add this key to your authenticator app, then enter its 6-digit code:",
     },
     "c_sign_out": {"zh-CN": "退出登录", "en": "Sign out"},
+    "c_step_up": {"zh-CN": "再次确认身份", "en": "Confirm it is you"},
+    "c_step_up_why": {
+        "zh-CN": "审批大额退款或填写银行账户前，请再次输入密码（已绑定验证器的请同时输入动态码）。"
+        "确认后 5 分钟内有效，然后请再点一次刚才的按钮。",
+        "en": "Before approving a large refund or giving bank details, enter your password "
+        "again (and your authenticator code if you use one). It holds for 5 minutes; then "
+        "press the button again.",
+    },
+    "c_step_up_code": {
+        "zh-CN": "动态验证码（如已绑定）",
+        "en": "Authenticator code (if you use one)",
+    },
     "c_home": {"zh-CN": "我的队列", "en": "My queue"},
     "c_queue": {"zh-CN": "队列", "en": "Queue"},
     "c_warehouse": {"zh-CN": "仓库收货", "en": "Warehouse desk"},

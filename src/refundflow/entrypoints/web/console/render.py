@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from refundflow.domain.actors import Actor
-from refundflow.domain.errors import AuthenticationError, PermissionDeniedError, RefundflowError
+from refundflow.domain.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RefundflowError,
+    StepUpRequiredError,
+)
 from refundflow.entrypoints.web.errors import audit_denial, status_of
 from refundflow.entrypoints.web.i18n import MESSAGES
 from refundflow.entrypoints.web.pages.templating import render
@@ -65,6 +71,10 @@ async def guarded(request: Request, body: Callable[[], Awaitable[Response]]) -> 
         return await body()
     except AuthenticationError:
         return RedirectResponse("/console/login", status_code=303)
+    except StepUpRequiredError:
+        # Confirm the password, then come back to the page the action was taken from.
+        back = urlsplit(request.headers.get("referer", "")).path or "/console"
+        return RedirectResponse(f"/console/step-up?{urlencode({'next': back})}", status_code=303)
     except RefundflowError as exc:
         if isinstance(exc, PermissionDeniedError):
             await audit_denial(request, exc)

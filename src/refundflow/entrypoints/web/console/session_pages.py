@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from refundflow.adapters.security import Argon2Hasher
-from refundflow.domain.errors import AuthenticationError
+from refundflow.domain.errors import AuthenticationError, PermissionDeniedError
 from refundflow.entrypoints.web.console.access import STAFF_COOKIE, check_form, staff_cookie
 from refundflow.entrypoints.web.console.render import page
 from refundflow.entrypoints.web.deps import run
@@ -80,3 +80,42 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(STAFF_COOKIE, path="/console")
     return response
+
+
+def _next(value: str) -> str:
+    """Only a console page of this site (no open redirect)."""
+    if value.startswith("/console") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/console"
+
+
+@router.get("/console/step-up", response_class=HTMLResponse)
+async def step_up_page(request: Request) -> Response:
+    next_page = _next(request.query_params.get("next", "/console"))
+    return await page(request, "console/step_up.html", {"error": None, "next": next_page})
+
+
+@router.post("/console/step-up", response_class=HTMLResponse)
+async def step_up(request: Request) -> Response:
+    form = await request.form()
+    check_form(request, _field(form, CSRF_FIELD))
+    box = request.app.state.container
+    token = request.cookies.get(STAFF_COOKIE) or ""
+    next_page = _next(_field(form, "next"))
+    try:
+        await run(
+            box,
+            staff_auth.step_up,
+            box.uows,
+            HASHER,
+            token,
+            _field(form, "password"),
+            _field(form, "code"),
+        )
+    except AuthenticationError:
+        return RedirectResponse("/console/login", status_code=303)
+    except PermissionDeniedError as exc:
+        context = {"error": exc.message, "next": next_page}
+        return await page(request, "console/step_up.html", context, 403)
+    request.app.state.staff_authenticator.forget(token)
+    return RedirectResponse(next_page, status_code=303)
