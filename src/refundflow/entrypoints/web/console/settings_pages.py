@@ -1,0 +1,409 @@
+"""Settings without code, one section per page: service levels, reason codes, root-cause
+tags, notification templates (edited and previewed on sample data) and console users.
+Forms are checked by the API's own models, then handed to the same use cases as the API
+(which check the role and write the audit trail)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from refundflow.adapters.security import Argon2Hasher
+from refundflow.domain.errors import InvalidInputError, NotFoundError
+from refundflow.domain.notifications import Notice
+from refundflow.domain.permissions import STAFF_ROLES, Operation, Role, may
+from refundflow.domain.sla import AutoAction, Step
+from refundflow.entrypoints.web.console.access import check_form
+from refundflow.entrypoints.web.console.policy_pages import editor
+from refundflow.entrypoints.web.console.render import guarded, page
+from refundflow.entrypoints.web.deps import Caller, run
+from refundflow.entrypoints.web.i18n import language, translate
+from refundflow.entrypoints.web.portal_auth import CSRF_FIELD
+from refundflow.entrypoints.web.routes.notifications import TemplatePut
+from refundflow.entrypoints.web.routes.reason_codes import ReasonPut
+from refundflow.entrypoints.web.routes.workflow_settings import SlaRuleBody, TagBody
+from refundflow.services import auth, care, notifications, reasons, sla_settings, staff_auth
+from refundflow.services.notifications.wording import LANGUAGES
+
+router = APIRouter(include_in_schema=False)
+HOME = "/console/settings"
+SECTIONS = ("sla", "reasons", "root-causes", "templates", "users")
+SECTION_LABELS = {
+    "sla": "c_sla",
+    "reasons": "c_reasons",
+    "root-causes": "c_root_causes",
+    "templates": "c_templates",
+    "users": "c_users",
+}
+CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+HASHER = Argon2Hasher()
+USER_ROLES = sorted(r.value for r in STAFF_ROLES if r is not Role.INTEGRATION)
+
+
+async def _form(request: Request) -> FormData:
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    check_form(request, token if isinstance(token, str) else None)
+    return form
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _checked(model: type[BaseModel], raw: dict[str, Any], where: str) -> BaseModel:
+    """``raw`` through the API's model; its first error named by ``where`` and field."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise InvalidInputError(
+            f"{where} · {field}: {error['msg']}", details={"field": field}
+        ) from None
+
+
+def _code(value: str) -> str:
+    if not CODE.match(value):
+        raise InvalidInputError(
+            "code: 2–40 lower-case letters, digits or _ starting with a letter",
+            details={"field": "code"},
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------- reading
+def _load(caller: Caller, section: str, query: dict[str, str]) -> dict[str, Any]:
+    uows, actor = caller.box.uows, caller.actor
+    if section == "sla":
+        return {
+            "rules": sla_settings.list_rules(uows, actor),
+            "steps": [s.value for s in Step],
+            "on_breach": [a.value for a in AutoAction],
+        }
+    if section == "reasons":
+        return {"items": reasons.list_reasons(uows, actor)}
+    if section == "root-causes":
+        return {"items": care.root_causes(uows)}
+    if section == "templates":
+        templates = notifications.list_templates(uows, actor)
+        notice, lang = query.get("notice"), query.get("language", "zh-CN")
+        chosen = None
+        if notice:
+            chosen = notifications.get_template(uows, actor, notice, lang)
+        return {"templates": templates, "chosen": chosen}
+    return {
+        "users": staff_auth.list_users(uows, actor),
+        "roles": USER_ROLES,
+        "may_manage_users": may(actor.role, Operation.MANAGE_TOKENS),
+    }
+
+
+async def _section_page(
+    request: Request,
+    caller: Caller,
+    section: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    if section not in SECTIONS:
+        raise NotFoundError(f"no settings section {section!r}")
+    query = dict(request.query_params)
+    if form is not None and section == "templates":
+        query.update({"notice": form.get("notice", ""), "language": form.get("language", "")})
+    context = await run(caller.box, _load, caller, section, query)
+    lang = language(request)
+    flash = translate("c_saved", lang) if request.query_params.get("saved") else None
+    return await page(
+        request,
+        "console/settings.html",
+        {
+            **context,
+            "section": section,
+            "sections": [(s, SECTION_LABELS[s]) for s in SECTIONS],
+            "error": error,
+            "flash": flash,
+            "form": form or {},
+            "languages": LANGUAGES,
+        },
+        status,
+        caller.actor,
+    )
+
+
+@router.get(HOME, response_class=HTMLResponse)
+async def settings_home(request: Request) -> Response:
+    async def body() -> Response:
+        return await _section_page(request, editor(request), "sla")
+
+    return await guarded(request, body)
+
+
+@router.get(HOME + "/{section}", response_class=HTMLResponse)
+async def settings_section(request: Request, section: str) -> Response:
+    async def body() -> Response:
+        return await _section_page(request, editor(request), section)
+
+    return await guarded(request, body)
+
+
+# ---------------------------------------------------------------------------- changing
+def _tristate(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+def _sla_rows(form: FormData) -> list[dict[str, Any]]:
+    rows = int(_text(form, "rows")) if _text(form, "rows").isdigit() else 0
+    rules: list[dict[str, Any]] = []
+    for i in range(min(rows, 500)):
+        if not _text(form, f"step_{i}") or _text(form, f"delete_{i}"):
+            continue
+        minutes = _text(form, f"minutes_{i}")
+        raw = {
+            "step": _text(form, f"step_{i}"),
+            "minutes": int(minutes) if minutes.isdigit() else minutes,
+            "business_hours": bool(_text(form, f"business_hours_{i}")),
+            "channel": _text(form, f"channel_{i}") or None,
+            "type": _text(form, f"type_{i}") or None,
+            "tier": _text(form, f"tier_{i}") or None,
+            "fast_track": _tristate(_text(form, f"fast_track_{i}")),
+            "order_shipped": _tristate(_text(form, f"order_shipped_{i}")),
+            "remind_at": _text(form, f"remind_at_{i}") or None,
+            "on_breach": _text(form, f"on_breach_{i}") or None,
+            "preset": _text(form, f"preset_{i}") or None,
+        }
+        rule = _checked(SlaRuleBody, raw, f"rule {i + 1}")
+        rules.append(rule.model_dump(exclude={"id"}))
+    return rules
+
+
+async def _change(
+    request: Request, section: str, action: Any, *args: Any, **kwargs: Any
+) -> Response:
+    """Run a settings use case; a refusal of the input shows the section again (422)."""
+    caller = editor(request)
+    try:
+        await run(caller.box, action, caller.box.uows, caller.actor, *args, **kwargs)
+    except InvalidInputError as exc:
+        return await _section_page(request, caller, section, error=exc.message, status=422)
+    return RedirectResponse(f"{HOME}/{section}?saved=1", status_code=303)
+
+
+@router.post(HOME + "/sla", response_class=HTMLResponse)
+async def save_sla(request: Request) -> Response:
+    async def body() -> Response:
+        form = await _form(request)
+        caller = editor(request)
+        try:
+            rules = _sla_rows(form)
+        except InvalidInputError as exc:
+            return await _section_page(request, caller, "sla", error=exc.message, status=422)
+        return await _change(request, "sla", sla_settings.replace_rules, rules)
+
+    return await guarded(request, body)
+
+
+@router.post(HOME + "/sla/preset", response_class=HTMLResponse)
+async def sla_preset(request: Request) -> Response:
+    async def body() -> Response:
+        form = await _form(request)
+        return await _change(request, "sla", sla_settings.load_preset, _text(form, "preset"))
+
+    return await guarded(request, body)
+
+
+def _labels(form: FormData, model: type[BaseModel], where: str) -> Any:
+    return _checked(
+        model,
+        {
+            "label_zh": _text(form, "label_zh"),
+            "label_en": _text(form, "label_en"),
+            "active": bool(_text(form, "active")),
+        },
+        where,
+    )
+
+
+@router.post(HOME + "/reasons", response_class=HTMLResponse)
+async def save_reason(request: Request) -> Response:
+    async def body() -> Response:
+        form = await _form(request)
+        caller = editor(request)
+        try:
+            code = _code(_text(form, "code"))
+            checked: ReasonPut = _labels(form, ReasonPut, code)
+        except InvalidInputError as exc:
+            return await _section_page(request, caller, "reasons", error=exc.message, status=422)
+        position = _text(form, "position")
+        command = reasons.PutReason(
+            code,
+            checked.label_zh,
+            checked.label_en,
+            checked.active,
+            int(position) if position.isdigit() else None,
+        )
+        return await _change(request, "reasons", reasons.put_reason, command)
+
+    return await guarded(request, body)
+
+
+@router.post(HOME + "/root-causes", response_class=HTMLResponse)
+async def save_root_cause(request: Request) -> Response:
+    async def body() -> Response:
+        form = await _form(request)
+        caller = editor(request)
+        try:
+            code = _code(_text(form, "code"))
+            checked: TagBody = _labels(form, TagBody, code)
+        except InvalidInputError as exc:
+            return await _section_page(
+                request, caller, "root-causes", error=exc.message, status=422
+            )
+        return await _change(
+            request,
+            "root-causes",
+            care.put_root_cause,
+            code,
+            checked.label_zh,
+            checked.label_en,
+            checked.active,
+        )
+
+    return await guarded(request, body)
+
+
+def _template_body(form: FormData) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        part: form.get(part) if isinstance(form.get(part), str) else ""
+        for part in ("subject", "text", "html", "short")
+    }
+    raw["sms_template"] = _text(form, "sms_template") or None
+    raw["sms_params"] = [p.strip() for p in _text(form, "sms_params").split(",") if p.strip()]
+    checked = _checked(TemplatePut, raw, "template")
+    return checked.model_dump(exclude_unset=True)
+
+
+def _notice(form: FormData) -> tuple[str, str]:
+    notice, lang = _text(form, "notice"), _text(form, "language")
+    if notice not in {n.value for n in Notice} or lang not in LANGUAGES:
+        raise NotFoundError(f"no template {notice!r} in {lang!r}")
+    return notice, lang
+
+
+@router.post(HOME + "/templates", response_class=HTMLResponse)
+async def save_template(request: Request) -> Response:
+    async def body() -> Response:
+        form = await _form(request)
+        caller = editor(request)
+        notice, lang = _notice(form)
+        shown = {k: v for k, v in form.items() if isinstance(v, str)}
+        if _text(form, "reset"):
+            await run(
+                caller.box,
+                notifications.reset_template,
+                caller.box.uows,
+                caller.actor,
+                notice,
+                lang,
+            )
+        else:
+            try:
+                changes = _template_body(form)
+                await run(
+                    caller.box,
+                    notifications.put_template,
+                    caller.box.uows,
+                    caller.box.notifier,
+                    caller.actor,
+                    notice,
+                    lang,
+                    changes,
+                )
+            except InvalidInputError as exc:
+                return await _section_page(
+                    request, caller, "templates", error=exc.message, status=422, form=shown
+                )
+        return RedirectResponse(
+            f"{HOME}/templates?notice={notice}&language={lang}&saved=1", status_code=303
+        )
+
+    return await guarded(request, body)
+
+
+@router.post(HOME + "/templates/preview", response_class=HTMLResponse)
+async def preview_template(request: Request) -> Response:
+    """The template as each channel would send it, on sample data, with the unsaved edits
+    (htmx swaps it under the form)."""
+
+    async def body() -> Response:
+        form = await _form(request)
+        caller = editor(request)
+        notice, lang = _notice(form)
+        context: dict[str, Any] = {"preview": None, "error": None}
+        status = 200
+        try:
+            context["preview"] = await run(
+                caller.box,
+                notifications.preview_template,
+                caller.box.uows,
+                caller.box.notifier,
+                caller.actor,
+                notice,
+                lang,
+                draft=_template_body(form),
+            )
+        except InvalidInputError as exc:
+            context["error"] = exc.message
+            status = 422
+        return await page(
+            request, "console/partials/template_preview.html", context, status, caller.actor
+        )
+
+    return await guarded(request, body)
+
+
+@router.post(HOME + "/users", response_class=HTMLResponse)
+async def add_user(request: Request) -> Response:
+    async def body() -> Response:
+        form = await _form(request)
+        caller = editor(request)
+        try:
+            await run(
+                caller.box,
+                auth.add_user,
+                caller.box.uows,
+                HASHER,
+                email=_text(form, "email"),
+                role=_text(form, "role"),
+                password=form.get("password") if isinstance(form.get("password"), str) else "",
+                name=_text(form, "name") or None,
+                by=caller.actor,
+            )
+        except InvalidInputError as exc:
+            return await _section_page(request, caller, "users", error=exc.message, status=422)
+        return RedirectResponse(f"{HOME}/users?saved=1", status_code=303)
+
+    return await guarded(request, body)
+
+
+@router.post(HOME + "/users/{user_id}", response_class=HTMLResponse)
+async def change_user(request: Request, user_id: int) -> Response:
+    """Change a user's role, or disable or enable them."""
+
+    async def body() -> Response:
+        form = await _form(request)
+        active = {"disable": False, "enable": True}.get(_text(form, "do"))
+        role = _text(form, "role") or None
+        return await _change(
+            request, "users", staff_auth.change_user, user_id, role=role, active=active
+        )
+
+    return await guarded(request, body)
