@@ -244,3 +244,23 @@ def test_the_draft_is_simulated_with_the_outcome_changes_then_published_and_deci
     decided = api.as_("cs").post("/api/v1/refund-requests", json=request_body("TM-2")).json()
     assert decided["decision"]["rule"] == "small_quality"
     assert decided["status"] == "refund_pending"
+
+
+def test_trust_quotas_are_saved_in_the_draft_and_a_bad_amount_is_refused(
+    console: Console, api: Api, box: Container, manual_review: int
+) -> None:
+    console.as_("manager")
+    quota = {"quota_standard": "200.00", "quota_vip": "3000", "quota_gold": ""}
+    assert console.post("/console/policy/trust-quota", quota).status_code == 303
+    assert _draft(api)["trust_quota"] == {"standard": "200.00", "vip": "3000"}
+    before = snapshot(box)
+    refused = console.post("/console/policy/trust-quota", {**quota, "quota_vip": "lots"})
+    assert refused.status_code == 422
+    assert "trust_quota.vip" in text_of(refused.text)
+    assert snapshot(box) == before
+
+
+def test_a_rule_the_draft_does_not_have_is_not_found(console: Console) -> None:
+    console.as_("manager")
+    assert console.get("/console/policy/rules/9").status_code == 404
+    assert console.get("/console/policy/rules/first").status_code == 404

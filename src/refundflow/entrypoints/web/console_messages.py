@@ -263,4 +263,11 @@ CONSOLE: dict[str, dict[str, str]] = {
         "zh-CN": "只有管理员可以添加用户或修改角色。",
         "en": "Only admins add users or change roles.",
     },
+    "c_trust_quota": {"zh-CN": "极速退款额度（30 天）", "en": "Trust quotas (30 days)"},
+    "c_trust_quota_help": {
+        "zh-CN": "每个客户等级 30 天内可由规则自动同意的金额"
+        "（条件项“剩余极速退款额度”）；留空即无额度。",
+        "en": "What the policy may approve for a customer of each tier over 30 days (the "
+        "trust quota left fact); empty: none.",
+    },
 }

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from refundflow.domain.actors import Actor
 from refundflow.domain.errors import PermissionDeniedError
+from refundflow.domain.permissions import Operation, may
 from refundflow.entrypoints.web.deps import Caller
 from refundflow.entrypoints.web.portal_auth import check_csrf
 from refundflow.services.staff_auth import StaffSessionAuthenticator
@@ -37,6 +38,17 @@ def staff_cookie(request: Request, response: Response, token: str) -> None:
         max_age=12 * 3600,
         path="/console",
     )
+
+
+def settings_editor(request: Request) -> Caller:
+    """A signed-in user whose role may change the policy and the settings (the permission
+    table's ``manage_settings``: managers and admins)."""
+    caller = staff(request)
+    if not may(caller.actor.role, Operation.MANAGE_SETTINGS):
+        raise PermissionDeniedError(
+            f"the {caller.actor.role.value} role cannot change the policy or the settings"
+        )
+    return caller
 
 
 def require_role(actor: Actor, *roles: str) -> None:

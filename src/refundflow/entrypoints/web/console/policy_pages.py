@@ -13,28 +13,19 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from refundflow.domain.errors import InvalidInputError, PermissionDeniedError
-from refundflow.domain.permissions import Operation, may
+from refundflow.domain.errors import InvalidInputError, NotFoundError
 from refundflow.entrypoints.web.console import policy_form
-from refundflow.entrypoints.web.console.access import check_form, staff
+from refundflow.entrypoints.web.console.access import check_form, settings_editor
 from refundflow.entrypoints.web.console.render import guarded, page
 from refundflow.entrypoints.web.deps import Caller, run
 from refundflow.entrypoints.web.i18n import language, translate
 from refundflow.entrypoints.web.portal_auth import CSRF_FIELD
+from refundflow.policy.document import TIERS
 from refundflow.policy.facts import FACTS
 from refundflow.services import policies, simulation
 
 router = APIRouter(include_in_schema=False)
 HOME = "/console/policy"
-
-
-def editor(request: Request) -> Caller:
-    """A signed-in user whose role may change the policy (the permission table's
-    ``manage_settings``)."""
-    caller = staff(request)
-    if not may(caller.actor.role, Operation.MANAGE_SETTINGS):
-        raise PermissionDeniedError(f"the {caller.actor.role.value} role cannot edit the policy")
-    return caller
 
 
 async def _form(request: Request) -> FormData:
@@ -89,6 +80,7 @@ async def _policy_page(
             "sim_from": start,
             "sim_to": end,
             "when": lambda c: _condition_text(c, lang),
+            "tiers": TIERS,
         },
         status,
         caller.actor,
@@ -98,7 +90,7 @@ async def _policy_page(
 @router.get(HOME, response_class=HTMLResponse)
 async def policy(request: Request) -> Response:
     async def body() -> Response:
-        caller = editor(request)
+        caller = settings_editor(request)
         params = request.query_params
         flash = None
         if params.get("saved"):
@@ -110,15 +102,21 @@ async def policy(request: Request) -> Response:
     return await guarded(request, body)
 
 
-def _save(caller: Caller, version: int | None, change: Callable[[list[Any]], None]) -> None:
-    """Apply ``change`` to the draft's rules and save the draft (version-checked)."""
+def _save(
+    caller: Caller,
+    version: int | None,
+    change: Callable[[list[Any]], None],
+    quota: dict[str, str] | None = None,
+) -> None:
+    """Apply ``change`` to the draft's rules (and replace its trust quotas when given), then
+    save the draft (version-checked)."""
     draft = policies.get_draft(caller.box.uows, caller.actor)
     rules = list(draft["rules"])
     change(rules)
     document = {
         "version": version if version is not None else draft["version"],
         "rules": rules,
-        "trust_quota": draft["trust_quota"],
+        "trust_quota": draft["trust_quota"] if quota is None else quota,
     }
     problems = policy_form.schema_problems(document)
     if problems:
@@ -147,7 +145,7 @@ async def change_rule(request: Request, number: int, what: str) -> Response:
 
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
 
         def change(rules: list[Any]) -> None:
             if not 0 <= index < len(rules):
@@ -211,7 +209,7 @@ async def rule_editor(request: Request, which: str) -> Response:
     """The editor of rule ``which`` (1-based), or of a new rule (``new``)."""
 
     async def body() -> Response:
-        caller = editor(request)
+        caller = settings_editor(request)
         draft = await run(caller.box, policies.get_draft, caller.box.uows, caller.actor)
         rules = draft["rules"]
         if which == "new":
@@ -228,7 +226,7 @@ async def rule_editor(request: Request, which: str) -> Response:
             )
         index = int(which) - 1 if which.isdigit() else -1
         if not 0 <= index < len(rules):
-            raise InvalidInputError(f"there is no rule {which}")
+            raise NotFoundError(f"the draft has no rule {which}")
         return await _editor_page(
             request,
             caller,
@@ -249,7 +247,7 @@ async def save_rule(request: Request, which: str) -> Response:
 
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         rule = policy_form.rule_from_form(form)
         index = int(which) - 1 if which.isdigit() else None
         raw_position = form.get("position")
@@ -292,6 +290,28 @@ async def save_rule(request: Request, which: str) -> Response:
     return await guarded(request, body)
 
 
+@router.post(HOME + "/trust-quota")
+async def trust_quota(request: Request) -> Response:
+    """The money each customer tier may have approved by the policy over 30 days (the
+    ``trust_quota_left`` fact); a tier left empty has none."""
+
+    async def body() -> Response:
+        form = await _form(request)
+        caller = settings_editor(request)
+        quota = {}
+        for tier in TIERS:
+            value = form.get(f"quota_{tier}")
+            if isinstance(value, str) and value.strip():
+                quota[tier] = value.strip()
+        try:
+            await run(caller.box, _save, caller, _version(form), lambda rules: None, quota)
+        except InvalidInputError as exc:
+            return await _policy_page(request, caller, problems=_problems(exc), status=422)
+        return RedirectResponse(f"{HOME}?saved=1", status_code=303)
+
+    return await guarded(request, body)
+
+
 def _day(value: Any, field: str) -> date:
     try:
         return date.fromisoformat(value if isinstance(value, str) else "")
@@ -306,7 +326,7 @@ async def simulate(request: Request) -> Response:
 
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         partial = request.headers.get("hx-request") == "true"
         context: dict[str, Any] = {"result": None, "error": None}
         status = 200
@@ -346,6 +366,7 @@ async def simulate(request: Request) -> Response:
                 "sim_from": form.get("from"),
                 "sim_to": form.get("to"),
                 "when": lambda c: _condition_text(c, lang),
+                "tiers": TIERS,
             },
             status,
             caller.actor,
@@ -358,7 +379,7 @@ async def simulate(request: Request) -> Response:
 async def publish(request: Request) -> Response:
     async def body() -> Response:
         await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         published = await run(caller.box, policies.publish_draft, caller.box.uows, caller.actor)
         return RedirectResponse(f"{HOME}?published={published['version']}", status_code=303)
 

@@ -18,8 +18,7 @@ from refundflow.domain.errors import InvalidInputError, NotFoundError
 from refundflow.domain.notifications import Notice
 from refundflow.domain.permissions import STAFF_ROLES, Operation, Role, may
 from refundflow.domain.sla import AutoAction, Step
-from refundflow.entrypoints.web.console.access import check_form
-from refundflow.entrypoints.web.console.policy_pages import editor
+from refundflow.entrypoints.web.console.access import check_form, settings_editor
 from refundflow.entrypoints.web.console.render import guarded, page
 from refundflow.entrypoints.web.deps import Caller, run
 from refundflow.entrypoints.web.i18n import language, translate
@@ -142,7 +141,7 @@ async def _section_page(
 @router.get(HOME, response_class=HTMLResponse)
 async def settings_home(request: Request) -> Response:
     async def body() -> Response:
-        return await _section_page(request, editor(request), "sla")
+        return await _section_page(request, settings_editor(request), "sla")
 
     return await guarded(request, body)
 
@@ -150,7 +149,7 @@ async def settings_home(request: Request) -> Response:
 @router.get(HOME + "/{section}", response_class=HTMLResponse)
 async def settings_section(request: Request, section: str) -> Response:
     async def body() -> Response:
-        return await _section_page(request, editor(request), section)
+        return await _section_page(request, settings_editor(request), section)
 
     return await guarded(request, body)
 
@@ -189,7 +188,7 @@ async def _change(
     request: Request, section: str, action: Any, *args: Any, **kwargs: Any
 ) -> Response:
     """Run a settings use case; a refusal of the input shows the section again (422)."""
-    caller = editor(request)
+    caller = settings_editor(request)
     try:
         await run(caller.box, action, caller.box.uows, caller.actor, *args, **kwargs)
     except InvalidInputError as exc:
@@ -201,7 +200,7 @@ async def _change(
 async def save_sla(request: Request) -> Response:
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         try:
             rules = _sla_rows(form)
         except InvalidInputError as exc:
@@ -236,7 +235,7 @@ def _labels(form: FormData, model: type[BaseModel], where: str) -> Any:
 async def save_reason(request: Request) -> Response:
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         try:
             code = _code(_text(form, "code"))
             checked: ReasonPut = _labels(form, ReasonPut, code)
@@ -259,7 +258,7 @@ async def save_reason(request: Request) -> Response:
 async def save_root_cause(request: Request) -> Response:
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         try:
             code = _code(_text(form, "code"))
             checked: TagBody = _labels(form, TagBody, code)
@@ -302,7 +301,7 @@ def _notice(form: FormData) -> tuple[str, str]:
 async def save_template(request: Request) -> Response:
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         notice, lang = _notice(form)
         shown = {k: v for k, v in form.items() if isinstance(v, str)}
         if _text(form, "reset"):
@@ -345,7 +344,7 @@ async def preview_template(request: Request) -> Response:
 
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         notice, lang = _notice(form)
         context: dict[str, Any] = {"preview": None, "error": None}
         status = 200
@@ -374,7 +373,7 @@ async def preview_template(request: Request) -> Response:
 async def add_user(request: Request) -> Response:
     async def body() -> Response:
         form = await _form(request)
-        caller = editor(request)
+        caller = settings_editor(request)
         try:
             await run(
                 caller.box,
