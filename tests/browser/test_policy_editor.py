@@ -62,6 +62,8 @@ def test_a_manager_adds_simulates_and_publishes_a_rule_that_then_decides_request
     # The operator picker offers only what fits a text fact.
     expect(page.locator("select[name=operator_1] option[value='<']")).to_be_disabled()
     page.select_option("select[name=operator_1]", "=")
+    # ...and suggests the shop's reason codes.
+    expect(page.locator("input[name=value_1]")).to_have_attribute("list", "values-reason")
     page.fill("input[name=value_1]", "quality_issue")
     page.select_option("#outcome", "approve")
     page.select_option("select[name=requires_return]", "no")
@@ -105,3 +107,9 @@ def test_a_manager_adds_simulates_and_publishes_a_rule_that_then_decides_request
     expect(email).to_contain_text("已原路退回")
     expect(email).not_to_contain_text("{{")
     shot(page, "console-settings")
+
+    # Every word of the editor comes from the message catalogue, in English too.
+    page.goto(f"{live.url}/console/policy/rules/1?lang=en")
+    expect(page.locator("#conditions thead")).to_contain_text("Fact")
+    expect(page.locator("select[name=operator_0] option[value='<']")).to_have_text("less than")
+    shot(page, "console-policy-rule-en")

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from refundflow.entrypoints.web.routes.policies import PolicyModel
 from refundflow.policy.document import LANGUAGES, MAX_CONDITIONS
+from refundflow.policy.explain import Labels
 from refundflow.policy.facts import FACTS, OPERATORS, FactType, Operator
 
 LIST_OPERATORS = (Operator.IN, Operator.NOT_IN, Operator.BETWEEN)
@@ -27,10 +28,26 @@ def fact_choices(lang: str) -> list[dict[str, Any]]:
             "label": spec.label_zh if lang == "zh-CN" else spec.label_en,
             "type": spec.type.value,
             "operators": " ".join(op.value for op in Operator if op in OPERATORS[spec.type]),
-            "choices": ", ".join(spec.choices) if spec.choices else "",
         }
         for spec in FACTS.values()
     ]
+
+
+def known_values(names: Labels, lang: str) -> dict[str, list[tuple[str, str]]]:
+    """Values to suggest per fact (the value input stays free text): the fixed choices of
+    a fact, and the shop's own reason codes, categories and channels."""
+    known: dict[str, list[tuple[str, str]]] = {
+        spec.name: [(choice, choice) for choice in spec.choices]
+        for spec in FACTS.values()
+        if spec.choices
+    }
+    for fact, table in (
+        ("reason", names.reasons),
+        ("category", names.categories),
+        ("channel", names.channels),
+    ):
+        known[fact] = [(code, words.get(lang) or code) for code, words in table.items()]
+    return known
 
 
 OPERATOR_CHOICES: tuple[str, ...] = tuple(op.value for op in Operator)

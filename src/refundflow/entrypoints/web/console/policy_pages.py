@@ -21,6 +21,7 @@ from refundflow.entrypoints.web.deps import Caller, run
 from refundflow.entrypoints.web.i18n import language, translate
 from refundflow.entrypoints.web.portal_auth import CSRF_FIELD
 from refundflow.policy.document import TIERS
+from refundflow.policy.explain import Labels
 from refundflow.policy.facts import FACTS
 from refundflow.services import policies, simulation
 
@@ -184,6 +185,13 @@ async def _editor_page(
     status: int = 200,
 ) -> Response:
     at = index if index is not None else position - 1
+
+    def names() -> Labels:
+        with caller.box.uows(write=False) as uow:
+            return policies.labels(uow)
+
+    lang = language(request)
+    known = policy_form.known_values(await run(caller.box, names), lang)
     return await page(
         request,
         "console/policy_rule.html",
@@ -193,7 +201,8 @@ async def _editor_page(
             "version": version,
             "position": position,
             "count": count,
-            "facts": policy_form.fact_choices(language(request)),
+            "facts": policy_form.fact_choices(lang),
+            "known": known,
             "operators": policy_form.OPERATOR_CHOICES,
             "outcomes": policy_form.OUTCOMES,
             "problems": problems or [],

@@ -49,6 +49,14 @@
     Array.prototype.forEach.call(ops.options, function (option) {
       option.disabled = chosen.value !== "" && allowed.indexOf(option.value) < 0;
     });
+    var value = row.querySelector("input[name^=value_]");
+    if (value) {
+      if (document.getElementById("values-" + chosen.value)) {
+        value.setAttribute("list", "values-" + chosen.value);
+      } else {
+        value.removeAttribute("list");
+      }
+    }
     if (ops.selectedOptions.length && ops.selectedOptions[0].disabled) {
       var first = Array.prototype.find.call(ops.options, function (o) { return !o.disabled; });
       if (first) { ops.value = first.value; }
