@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, shot, sign_in
+from tests.browser.conftest import PASSWORD, LiveServer, shot, sign_in
 from tests.integration.api import order_body, request_body
 
 pytestmark = pytest.mark.slow
@@ -113,3 +113,36 @@ def test_a_manager_adds_simulates_and_publishes_a_rule_that_then_decides_request
     expect(page.locator("#conditions thead")).to_contain_text("Fact")
     expect(page.locator("select[name=operator_0] option[value='<']")).to_have_text("less than")
     shot(page, "console-policy-rule-en")
+
+
+def test_an_admin_adds_a_user_gives_them_a_role_and_edits_service_levels(
+    live: LiveServer, staff: dict[str, str], new_page: Any
+) -> None:
+    page: Page = new_page()
+    sign_in(page, live, staff["admin"])
+    page.goto(f"{live.url}/console/settings/users")
+    page.fill("#add-user input[name=email]", "new.finance@shop.example.cn")
+    page.fill("#add-user input[name=name]", "财务 小周")
+    page.select_option("#add-user select[name=role]", "cs")
+    page.fill("#add-user input[name=password]", PASSWORD)
+    page.click("#add-user button[type=submit]")
+    row = page.locator("tr[data-user='new.finance@shop.example.cn']")
+    expect(row).to_contain_text("客服")
+    row.locator("select[name=role]").select_option("finance")
+    row.locator("button", has_text="修改角色").click()
+    expect(page.locator("tr[data-user='new.finance@shop.example.cn']")).to_contain_text("财务")
+    shot(page, "console-settings-users")
+
+    # The new user signs in with the role given.
+    other: Page = new_page()
+    sign_in(other, live, "new.finance@shop.example.cn")
+    expect(other.locator("header .who")).to_have_attribute("data-role", "finance")
+    expect(other.locator("header nav a[href='/console/settings']")).to_have_count(0)
+
+    page.goto(f"{live.url}/console/settings/sla")
+    first = page.locator("tr[data-sla-row='0'] input[name=minutes_0]")
+    first.fill("45")
+    page.click("#save-sla")
+    page.wait_for_url("**/console/settings/sla?saved=1")
+    expect(page.locator("tr[data-sla-row='0'] input[name=minutes_0]")).to_have_value("45")
+    shot(page, "console-settings-sla")

@@ -270,4 +270,7 @@ CONSOLE: dict[str, dict[str, str]] = {
         "en": "What the policy may approve for a customer of each tier over 30 days (the "
         "trust quota left fact); empty: none.",
     },
+    "breach_auto_approve": {"zh-CN": "自动同意", "en": "Approve"},
+    "breach_auto_cancel": {"zh-CN": "自动关闭", "en": "Cancel"},
+    "breach_auto_confirm_receipt": {"zh-CN": "自动确认收货", "en": "Confirm receipt"},
 }

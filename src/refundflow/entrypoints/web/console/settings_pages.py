@@ -41,7 +41,12 @@ SECTION_LABELS = {
 }
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 HASHER = Argon2Hasher()
-USER_ROLES = sorted(r.value for r in STAFF_ROLES if r is not Role.INTEGRATION)
+# Console roles, least powerful first (the add form's default is the first).
+USER_ROLES = [
+    r.value
+    for r in (Role.CS, Role.WAREHOUSE, Role.FINANCE, Role.MANAGER, Role.ADMIN)
+    if r in STAFF_ROLES
+]
 
 
 async def _form(request: Request) -> FormData:
