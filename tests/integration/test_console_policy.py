@@ -5,12 +5,15 @@ published; every change is audited and every form needs its CSRF token."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from refundflow.entrypoints.bootstrap import Container
+from refundflow.services.clock import ManualClock
 from tests.conftest import snapshot
 from tests.integration.api import Api, order_body, request_body
 from tests.integration.console import Console, add_staff, text_of
@@ -264,3 +267,22 @@ def test_a_rule_the_draft_does_not_have_is_not_found(console: Console) -> None:
     console.as_("manager")
     assert console.get("/console/policy/rules/9").status_code == 404
     assert console.get("/console/policy/rules/first").status_code == 404
+
+
+def test_a_form_older_than_the_draft_changes_nothing_and_publishes_nothing(
+    console: Console, box: Container, clock: ManualClock, manual_review: int
+) -> None:
+    console.as_("manager").post("/console/policy/rules/new", SMALL_QUALITY)
+    opened = console.get("/console/policy/rules/1").text
+    seen = re.search(r'name="seen" value="([^"]+)"', opened)
+    assert seen is not None
+    clock.advance(timedelta(minutes=5))
+    # Someone else changes the draft meanwhile.
+    assert console.post("/console/policy/rules/2/toggle", {"seen": seen[1]}).status_code == 303
+    before = snapshot(box)
+    stale = {**SMALL_QUALITY, "seen": seen[1], "name": "旧的修改"}
+    refused = console.post("/console/policy/rules/1", stale)
+    assert refused.status_code == 409 and "reload" in refused.text
+    assert console.post("/console/policy/publish", {"seen": seen[1]}).status_code == 409
+    assert console.post("/console/policy/rules/1/delete", {"seen": seen[1]}).status_code == 409
+    assert snapshot(box) == before

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from refundflow.domain.errors import InvalidInputError, NotFoundError
+from refundflow.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from refundflow.entrypoints.web.console import policy_form
 from refundflow.entrypoints.web.console.access import check_form, settings_editor
 from refundflow.entrypoints.web.console.render import guarded, page
@@ -108,10 +108,13 @@ def _save(
     version: int | None,
     change: Callable[[list[Any]], None],
     quota: dict[str, str] | None = None,
+    *,
+    seen: str | None = None,
 ) -> None:
     """Apply ``change`` to the draft's rules (and replace its trust quotas when given), then
     save the draft (version-checked)."""
     draft = policies.get_draft(caller.box.uows, caller.actor)
+    _unchanged_since(draft, seen)
     rules = list(draft["rules"])
     change(rules)
     document = {
@@ -127,6 +130,22 @@ def _save(
             details={"problems": problems},
         )
     policies.put_draft(caller.box.uows, caller.actor, document)
+
+
+def _unchanged_since(draft: dict[str, Any], seen: str | None) -> None:
+    """A draft keeps its version number while it is edited, so the form also carries when
+    the draft it shows was saved: a form older than the draft changes nothing."""
+    if seen is not None and seen != (draft["updated_at"] or ""):
+        raise ConflictError(
+            "the draft was changed since this page was opened: reload it and apply your "
+            "changes again",
+            details={"updated_at": draft["updated_at"]},
+        )
+
+
+def _seen(form: FormData) -> str | None:
+    value = form.get("seen")
+    return value if isinstance(value, str) else None
 
 
 def _version(form: FormData, name: str = "version") -> int | None:
@@ -163,7 +182,7 @@ async def change_rule(request: Request, number: int, what: str) -> Response:
                 raise InvalidInputError("unknown rule action")
 
         try:
-            await run(caller.box, _save, caller, _version(form), change)
+            await run(caller.box, _save, caller, _version(form), change, seen=_seen(form))
         except InvalidInputError as exc:
             return await _policy_page(request, caller, problems=_problems(exc), status=422)
         return RedirectResponse(f"{HOME}?saved=1", status_code=303)
@@ -178,6 +197,7 @@ async def _editor_page(
     rule: dict[str, Any],
     *,
     version: int,
+    seen: str,
     position: int,
     count: int,
     problems: list[dict[str, str]] | None = None,
@@ -199,6 +219,7 @@ async def _editor_page(
             "index": index,
             "f": policy_form.rule_to_form(rule, extra_rows),
             "version": version,
+            "seen": seen,
             "position": position,
             "count": count,
             "facts": policy_form.fact_choices(lang),
@@ -229,6 +250,7 @@ async def rule_editor(request: Request, which: str) -> Response:
                 None,
                 rule,
                 version=draft["version"],
+                seen=draft["updated_at"] or "",
                 position=len(rules) + 1,
                 count=len(rules) + 1,
                 extra_rows=2,
@@ -242,6 +264,7 @@ async def rule_editor(request: Request, which: str) -> Response:
             index,
             rules[index],
             version=draft["version"],
+            seen=draft["updated_at"] or "",
             position=index + 1,
             count=len(rules),
         )
@@ -267,9 +290,17 @@ async def save_rule(request: Request, which: str) -> Response:
         count = len(draft["rules"]) + (1 if index is None else 0)
         position = min(max(position or count, 1), count)
         version = _version(form) or draft["version"]
+        seen = _seen(form)
         if form.get("more"):
             return await _editor_page(
-                request, caller, index, rule, version=version, position=position, count=count
+                request,
+                caller,
+                index,
+                rule,
+                version=version,
+                seen=seen or "",
+                position=position,
+                count=count,
             )
 
         def change(rules: list[Any]) -> None:
@@ -280,7 +311,7 @@ async def save_rule(request: Request, which: str) -> Response:
             rules.insert(position - 1, rule)
 
         try:
-            await run(caller.box, _save, caller, version, change)
+            await run(caller.box, _save, caller, version, change, seen=seen)
         except InvalidInputError as exc:
             return await _editor_page(
                 request,
@@ -288,6 +319,7 @@ async def save_rule(request: Request, which: str) -> Response:
                 index,
                 rule,
                 version=version,
+                seen=seen or "",
                 position=position,
                 count=count,
                 problems=_problems(exc),
@@ -313,7 +345,15 @@ async def trust_quota(request: Request) -> Response:
             if isinstance(value, str) and value.strip():
                 quota[tier] = value.strip()
         try:
-            await run(caller.box, _save, caller, _version(form), lambda rules: None, quota)
+            await run(
+                caller.box,
+                _save,
+                caller,
+                _version(form),
+                lambda rules: None,
+                quota,
+                seen=_seen(form),
+            )
         except InvalidInputError as exc:
             return await _policy_page(request, caller, problems=_problems(exc), status=422)
         return RedirectResponse(f"{HOME}?saved=1", status_code=303)
@@ -387,8 +427,10 @@ async def simulate(request: Request) -> Response:
 @router.post(HOME + "/publish")
 async def publish(request: Request) -> Response:
     async def body() -> Response:
-        await _form(request)
+        form = await _form(request)
         caller = settings_editor(request)
+        draft = await run(caller.box, policies.get_draft, caller.box.uows, caller.actor)
+        _unchanged_since(draft, _seen(form))  # publish what was looked at
         published = await run(caller.box, policies.publish_draft, caller.box.uows, caller.actor)
         return RedirectResponse(f"{HOME}?published={published['version']}", status_code=303)
 
