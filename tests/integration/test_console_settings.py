@@ -16,7 +16,7 @@ from tests.conftest import snapshot
 from tests.integration.api import Api
 from tests.integration.console import Console, add_staff, text_of
 
-SECTIONS = ("sla", "reasons", "root-causes", "templates", "users")
+SECTIONS = ("sla", "calendar", "reasons", "root-causes", "templates", "users")
 
 
 @pytest.fixture
@@ -260,3 +260,41 @@ def test_bad_users_are_refused_and_managers_only_see_the_list(
     assert console.post("/console/settings/users", good).status_code == 403
     assert console.post("/console/settings/users/3", {"role": "admin"}).status_code == 403
     assert snapshot(box) == before
+
+
+def test_the_shops_own_days_are_saved_and_a_year_without_official_holidays_is_warned(
+    console: Console, api: Api, box: Container
+) -> None:
+    console.as_("manager")
+    page = console.get("/console/settings/calendar")
+    assert 'data-missing-year="2027"' in page.text  # announced years are not warned about
+    assert 'data-missing-year="2026"' not in page.text
+    form = {
+        "rows": "3",
+        "day_0": "2027-02-06",
+        "kind_0": "holiday",
+        "name_0": "春节",
+        "day_1": "2027-02-14",
+        "kind_1": "workday",
+        "name_1": "调休",
+        "day_2": "",
+    }
+    assert console.post("/console/settings/calendar", form).status_code == 303
+    days = api.as_("manager").get("/api/v1/calendar/days").json()
+    assert [(d["day"], d["kind"]) for d in days] == [
+        ("2027-02-06", "holiday"),
+        ("2027-02-14", "workday"),
+    ]
+    assert _audit(box, "calendar.replaced")[-1][0] == "staff:user:2"
+
+    before = snapshot(box)
+    twice = {**form, "day_1": "2027-02-06"}
+    refused = console.post("/console/settings/calendar", twice)
+    assert refused.status_code == 422 and "listed twice" in refused.text
+    not_a_day = {**form, "day_1": "Feb 14"}
+    refused = console.post("/console/settings/calendar", not_a_day)
+    assert refused.status_code == 422 and "day 2 · day" in text_of(refused.text)
+    assert snapshot(box) == before
+    removed = {**form, "delete_1": "1"}
+    assert console.post("/console/settings/calendar", removed).status_code == 303
+    assert len(api.as_("manager").get("/api/v1/calendar/days").json()) == 1

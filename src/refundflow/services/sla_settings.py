@@ -143,3 +143,14 @@ def replace_calendar_days(
         audit.record(uow, actor, "calendar.replaced", "calendar_days", {"days": len(days)})
         uow.commit()
     return [{"day": d.isoformat(), "kind": k, "name": n} for d, (k, n) in sorted(days.items())]
+
+
+def years_without_official_data(
+    uows: UnitOfWorkFactory, actor: Actor, years: list[int]
+) -> list[int]:
+    """Which of ``years`` have no official holidays yet (the console warns: deadlines count
+    weekends and the shop's own days only)."""
+    if not may(actor.role, Operation.READ_SETTINGS):
+        raise PermissionDeniedError(f"the {actor.role.value} role cannot read settings")
+    with uows(write=False) as uow:
+        return [year for year in years if uow.workdays.is_workday(date(year, 6, 1)) is None]

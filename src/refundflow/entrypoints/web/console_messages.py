@@ -273,4 +273,20 @@ CONSOLE: dict[str, dict[str, str]] = {
     "breach_auto_approve": {"zh-CN": "自动同意", "en": "Approve"},
     "breach_auto_cancel": {"zh-CN": "自动关闭", "en": "Cancel"},
     "breach_auto_confirm_receipt": {"zh-CN": "自动确认收货", "en": "Confirm receipt"},
+    "c_calendar": {"zh-CN": "节假日", "en": "Holidays"},
+    "c_calendar_help": {
+        "zh-CN": "店铺自己的休息日和调休上班日，叠加在国家法定节假日之上；"
+        "按工作时间计算的时效会跳过休息日。",
+        "en": "The shop's own days off and make-up working days, on top of the official "
+        "holidays; deadlines in business hours skip days off.",
+    },
+    "c_calendar_missing": {
+        "zh-CN": "{year} 年的法定节假日尚未公布：时效只按周末和下方添加的日期计算，请及时添加。",
+        "en": "The official holidays of {year} are not announced yet: deadlines count "
+        "weekends and the days added below only.",
+    },
+    "c_day": {"zh-CN": "日期", "en": "Day"},
+    "c_day_kind": {"zh-CN": "类型", "en": "Kind"},
+    "c_holiday": {"zh-CN": "休息", "en": "Day off"},
+    "c_workday": {"zh-CN": "调休上班", "en": "Working day"},
 }

@@ -25,15 +25,20 @@ from refundflow.entrypoints.web.i18n import language, translate
 from refundflow.entrypoints.web.portal_auth import CSRF_FIELD
 from refundflow.entrypoints.web.routes.notifications import TemplatePut
 from refundflow.entrypoints.web.routes.reason_codes import ReasonPut
-from refundflow.entrypoints.web.routes.workflow_settings import SlaRuleBody, TagBody
+from refundflow.entrypoints.web.routes.workflow_settings import (
+    CalendarDay,
+    SlaRuleBody,
+    TagBody,
+)
 from refundflow.services import auth, care, notifications, reasons, sla_settings, staff_auth
 from refundflow.services.notifications.wording import LANGUAGES
 
 router = APIRouter(include_in_schema=False)
 HOME = "/console/settings"
-SECTIONS = ("sla", "reasons", "root-causes", "templates", "users")
+SECTIONS = ("sla", "calendar", "reasons", "root-causes", "templates", "users")
 SECTION_LABELS = {
     "sla": "c_sla",
+    "calendar": "c_calendar",
     "reasons": "c_reasons",
     "root-causes": "c_root_causes",
     "templates": "c_templates",
@@ -90,6 +95,14 @@ def _load(caller: Caller, section: str, query: dict[str, str]) -> dict[str, Any]
             "rules": sla_settings.list_rules(uows, actor),
             "steps": [s.value for s in Step],
             "on_breach": [a.value for a in AutoAction],
+        }
+    if section == "calendar":
+        year = uows.clock().astimezone(caller.box.settings.tz).year
+        return {
+            "days": sla_settings.calendar_days(uows, actor),
+            "missing_years": sla_settings.years_without_official_data(
+                uows, actor, [year, year + 1]
+            ),
         }
     if section == "reasons":
         return {"items": reasons.list_reasons(uows, actor)}
@@ -211,6 +224,32 @@ async def save_sla(request: Request) -> Response:
         except InvalidInputError as exc:
             return await _section_page(request, caller, "sla", error=exc.message, status=422)
         return await _change(request, "sla", sla_settings.replace_rules, rules)
+
+    return await guarded(request, body)
+
+
+@router.post(HOME + "/calendar", response_class=HTMLResponse)
+async def save_calendar(request: Request) -> Response:
+    """The shop's own holidays and make-up working days (the whole list, as shown)."""
+
+    async def body() -> Response:
+        form = await _form(request)
+        caller = settings_editor(request)
+        rows = int(_text(form, "rows")) if _text(form, "rows").isdigit() else 0
+        days = []
+        try:
+            for i in range(min(rows, 1000)):
+                if not _text(form, f"day_{i}") or _text(form, f"delete_{i}"):
+                    continue
+                raw = {
+                    "day": _text(form, f"day_{i}"),
+                    "kind": _text(form, f"kind_{i}"),
+                    "name": _text(form, f"name_{i}"),
+                }
+                days.append(_checked(CalendarDay, raw, f"day {i + 1}").model_dump())
+        except InvalidInputError as exc:
+            return await _section_page(request, caller, "calendar", error=exc.message, status=422)
+        return await _change(request, "calendar", sla_settings.replace_calendar_days, days)
 
     return await guarded(request, body)
 
