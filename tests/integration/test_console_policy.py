@@ -119,6 +119,10 @@ def test_a_rule_added_in_the_editor_goes_into_the_draft_where_asked_and_is_audit
     assert _audit(box, "policy.draft_saved")[-1][1] == f"policy:{manual_review + 1}"
     page = console.get("/console/policy?saved=1")
     assert "草稿已保存" in page.text and "小额质量问题直接退款" in page.text
+    # What customers will read once it is published, written from the draft's rules.
+    customers_read = text_of(page.text.split('id="draft-text"')[1].split("</details>")[0])
+    sentence = "退款金额低于 ¥100.00、以「质量问题」或「发错货」为由，无需寄回商品即可退款"
+    assert sentence in customers_read
 
 
 def test_an_edited_rule_keeps_its_place_and_whole_numbers_stay_numbers(

@@ -284,6 +284,17 @@ def published_text(uows: UnitOfWorkFactory, lang: str) -> dict[str, Any]:
     }
 
 
+def draft_text(uows: UnitOfWorkFactory, actor: Actor, lang: str) -> list[str]:
+    """What customers would read once the draft is published (the page is written from the
+    rules, so the editor shows it next to them)."""
+    draft = get_draft(uows, actor)
+    raw = {"rules": draft["rules"], "trust_quota": draft["trust_quota"]}
+    document = parse_document(raw, version=draft["version"])
+    with uows(write=False) as uow:
+        names = labels(uow)
+    return [clause.text for clause in describe(document, lang=lang, labels=names)]
+
+
 def ensure_published(uows: UnitOfWorkFactory, raw: dict[str, Any], at: datetime) -> bool:
     """Publish ``raw`` as version 1 if no policy exists at all (fresh installs)."""
     with uows() as uow:

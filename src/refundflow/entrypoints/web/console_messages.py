@@ -289,4 +289,8 @@ CONSOLE: dict[str, dict[str, str]] = {
     "c_day_kind": {"zh-CN": "类型", "en": "Kind"},
     "c_holiday": {"zh-CN": "休息", "en": "Day off"},
     "c_workday": {"zh-CN": "调休上班", "en": "Working day"},
+    "c_customers_read": {
+        "zh-CN": "发布后客户看到的退款政策",
+        "en": "What customers will read once it is published",
+    },
 }

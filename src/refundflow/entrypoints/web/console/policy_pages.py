@@ -44,7 +44,7 @@ def _condition_text(condition: dict[str, Any], lang: str) -> str:
     return f"{label} {condition['operator']} {shown}"
 
 
-def _overview(caller: Caller) -> dict[str, Any]:
+def _overview(caller: Caller, lang: str) -> dict[str, Any]:
     uows, actor = caller.box.uows, caller.actor
     draft = policies.get_draft(uows, actor)
     versions = policies.list_versions(uows, actor)
@@ -52,7 +52,12 @@ def _overview(caller: Caller) -> dict[str, Any]:
     published = (
         policies.get_version(uows, actor, published_row["version"]) if published_row else None
     )
-    return {"draft": draft, "published": published, "versions": versions[:10]}
+    return {
+        "draft": draft,
+        "published": published,
+        "versions": versions[:10],
+        "draft_text": policies.draft_text(uows, actor, lang),
+    }
 
 
 def _period(caller: Caller) -> tuple[str, str]:
@@ -68,9 +73,9 @@ async def _policy_page(
     status: int = 200,
     flash: str | None = None,
 ) -> Response:
-    context = await run(caller.box, _overview, caller)
-    start, end = _period(caller)
     lang = language(request)
+    context = await run(caller.box, _overview, caller, lang)
+    start, end = _period(caller)
     return await page(
         request,
         "console/policy.html",
@@ -403,8 +408,8 @@ async def simulate(request: Request) -> Response:
             return await page(
                 request, "console/partials/simulation.html", context, status, caller.actor
             )
-        overview = await run(caller.box, _overview, caller)
         lang = language(request)
+        overview = await run(caller.box, _overview, caller, lang)
         return await page(
             request,
             "console/policy.html",
