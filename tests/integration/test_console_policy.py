@@ -197,10 +197,14 @@ def test_rules_move_up_and_down_switch_off_and_are_deleted(
     assert [r["id"] for r in _draft(api)["rules"]] == ["small_quality", "all"]
     assert console.post("/console/policy/rules/1/down").status_code == 303
     assert [r["id"] for r in _draft(api)["rules"]] == ["all", "small_quality"]
-    assert console.post("/console/policy/rules/2/toggle").status_code == 303
-    assert _draft(api)["rules"][1]["enabled"] is False
+    assert console.post("/console/policy/rules/1/toggle").status_code == 303
+    assert _draft(api)["rules"][0]["enabled"] is False
+    page = console.get("/console/policy").text
+    assert 'data-diff="new"' in page and 'data-diff="changed"' in page  # against published
     assert console.post("/console/policy/rules/1/delete").status_code == 303
     assert [r["id"] for r in _draft(api)["rules"]] == ["small_quality"]
+    removed = console.get("/console/policy").text.split('id="removed-rules"')[1]
+    assert "全部人工审核" in removed.split("</p>")[0]
     assert console.post("/console/policy/rules/9/delete").status_code == 422
 
 

@@ -293,4 +293,8 @@ CONSOLE: dict[str, dict[str, str]] = {
         "zh-CN": "发布后客户看到的退款政策",
         "en": "What customers will read once it is published",
     },
+    "c_diff_new": {"zh-CN": "新增", "en": "new"},
+    "c_diff_changed": {"zh-CN": "已修改", "en": "changed"},
+    "c_diff_moved": {"zh-CN": "顺序变化", "en": "moved"},
+    "c_diff_removed": {"zh-CN": "草稿中已删除", "en": "Removed in the draft"},
 }

@@ -57,7 +57,27 @@ def _overview(caller: Caller, lang: str) -> dict[str, Any]:
         "published": published,
         "versions": versions[:10],
         "draft_text": policies.draft_text(uows, actor, lang),
+        **_differences(draft, published),
     }
+
+
+def _differences(draft: dict[str, Any], published: dict[str, Any] | None) -> dict[str, Any]:
+    """How the draft differs from the published version: each draft rule new, changed or
+    moved (by id), and the published rules the draft no longer has."""
+    old_rules = published["rules"] if published else []
+    before = {rule["id"]: (i, rule) for i, rule in enumerate(old_rules)}
+    marks = []
+    for i, rule in enumerate(draft["rules"]):
+        old = before.get(rule["id"])
+        if old is None:
+            marks.append("new")
+        elif old[1] != rule:
+            marks.append("changed")
+        else:
+            marks.append("moved" if old[0] != i else "")
+    kept = {rule["id"] for rule in draft["rules"]}
+    removed = [rule for rule in old_rules if rule["id"] not in kept]
+    return {"marks": marks, "removed": removed}
 
 
 def _period(caller: Caller) -> tuple[str, str]:
