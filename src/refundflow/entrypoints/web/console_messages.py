@@ -297,4 +297,8 @@ CONSOLE: dict[str, dict[str, str]] = {
     "c_diff_changed": {"zh-CN": "已修改", "en": "changed"},
     "c_diff_moved": {"zh-CN": "顺序变化", "en": "moved"},
     "c_diff_removed": {"zh-CN": "草稿中已删除", "en": "Removed in the draft"},
+    "tier_standard": {"zh-CN": "普通会员", "en": "Standard"},
+    "tier_silver": {"zh-CN": "银卡会员", "en": "Silver"},
+    "tier_gold": {"zh-CN": "金卡会员", "en": "Gold"},
+    "tier_vip": {"zh-CN": "VIP", "en": "VIP"},
 }
