@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from refundflow.domain.actors import Actor
 from refundflow.domain.errors import PermissionDeniedError
 from refundflow.domain.permissions import Operation, may
 from refundflow.entrypoints.web.deps import Caller
-from refundflow.entrypoints.web.portal_auth import check_csrf
+from refundflow.entrypoints.web.portal_auth import CSRF_FIELD, check_csrf
 from refundflow.services.staff_auth import StaffSessionAuthenticator
 
 STAFF_COOKIE = "rf_staff"
@@ -26,6 +27,14 @@ def staff(request: Request) -> Caller:
 def check_form(request: Request, submitted: str | None) -> None:
     """Forms send the token as a field; htmx sends it as a header."""
     check_csrf(request, submitted or request.headers.get("x-csrf-token"))
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token is checked."""
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    check_form(request, token if isinstance(token, str) else None)
+    return form
 
 
 def staff_cookie(request: Request, response: Response, token: str) -> None:

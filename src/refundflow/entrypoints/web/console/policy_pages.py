@@ -1,39 +1,34 @@
-"""The no-code policy editor: the published version and the draft, rules edited one at a
-time (conditions from pickers), reordered, switched on and off; the draft simulated on
-stored history and published. Every change goes through the same use cases as
-``/api/v1/policies`` (``services.policies``, ``services.simulation``)."""
+"""The no-code policy editor: the published version and the draft (its rules are edited in
+``rule_pages``), the trust quotas, the draft simulated on stored history and published.
+Every change goes through the same use cases as ``/api/v1/policies`` (``services.policies``,
+``services.simulation``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from refundflow.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from refundflow.entrypoints.web.console import policy_form
-from refundflow.entrypoints.web.console.access import check_form, settings_editor
+from refundflow.domain.errors import InvalidInputError
+from refundflow.entrypoints.web.console.access import read_form, settings_editor
+from refundflow.entrypoints.web.console.policy_draft import (
+    form_int,
+    problems_of,
+    save_draft,
+    seen_of,
+    unchanged_since,
+)
 from refundflow.entrypoints.web.console.render import guarded, page
 from refundflow.entrypoints.web.deps import Caller, run
 from refundflow.entrypoints.web.i18n import language, translate
-from refundflow.entrypoints.web.portal_auth import CSRF_FIELD
 from refundflow.policy.document import TIERS
-from refundflow.policy.explain import Labels
 from refundflow.policy.facts import FACTS
 from refundflow.services import policies, simulation
 
 router = APIRouter(include_in_schema=False)
 HOME = "/console/policy"
-
-
-async def _form(request: Request) -> FormData:
-    form = await request.form()
-    token = form.get(CSRF_FIELD)
-    check_form(request, token if isinstance(token, str) else None)
-    return form
 
 
 def _condition_text(condition: dict[str, Any], lang: str) -> str:
@@ -85,7 +80,7 @@ def _period(caller: Caller) -> tuple[str, str]:
     return (today - timedelta(days=30)).isoformat(), (today + timedelta(days=1)).isoformat()
 
 
-async def _policy_page(
+async def policy_page(
     request: Request,
     caller: Caller,
     *,
@@ -123,235 +118,7 @@ async def policy(request: Request) -> Response:
             flash = "c_draft_saved"
         elif params.get("published", "").isdigit():
             flash = "c_published_now"
-        return await _policy_page(request, caller, flash=flash)
-
-    return await guarded(request, body)
-
-
-def _save(
-    caller: Caller,
-    version: int | None,
-    change: Callable[[list[Any]], None],
-    quota: dict[str, str] | None = None,
-    *,
-    seen: str | None = None,
-) -> None:
-    """Apply ``change`` to the draft's rules (and replace its trust quotas when given), then
-    save the draft (version-checked)."""
-    draft = policies.get_draft(caller.box.uows, caller.actor)
-    _unchanged_since(draft, seen)
-    rules = list(draft["rules"])
-    change(rules)
-    document = {
-        "version": version if version is not None else draft["version"],
-        "rules": rules,
-        "trust_quota": draft["trust_quota"] if quota is None else quota,
-    }
-    problems = policy_form.schema_problems(document)
-    if problems:
-        first = problems[0]
-        raise InvalidInputError(
-            f"{first['rule']} {first['field']}: {first['message']}",
-            details={"problems": problems},
-        )
-    policies.put_draft(caller.box.uows, caller.actor, document)
-
-
-def _unchanged_since(draft: dict[str, Any], seen: str | None) -> None:
-    """A draft keeps its version number while it is edited, so the form also carries when
-    the draft it shows was saved: a form older than the draft changes nothing."""
-    if seen is not None and seen != (draft["updated_at"] or ""):
-        raise ConflictError(
-            "the draft was changed since this page was opened: reload it and apply your "
-            "changes again",
-            details={"updated_at": draft["updated_at"]},
-        )
-
-
-def _seen(form: FormData) -> str | None:
-    value = form.get("seen")
-    return value if isinstance(value, str) else None
-
-
-def _version(form: FormData, name: str = "version") -> int | None:
-    value = form.get(name)
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
-def _problems(exc: InvalidInputError) -> list[dict[str, str]]:
-    found = exc.details.get("problems") if isinstance(exc.details, dict) else None
-    return list(found) if found else [{"rule": "policy", "field": "", "message": exc.message}]
-
-
-@router.post(HOME + "/rules/{number}/{what}")
-async def change_rule(request: Request, number: int, what: str) -> Response:
-    """Move rule ``number`` (1-based) up or down, switch it on or off, or delete it."""
-    index = number - 1
-
-    async def body() -> Response:
-        form = await _form(request)
-        caller = settings_editor(request)
-
-        def change(rules: list[Any]) -> None:
-            if not 0 <= index < len(rules):
-                raise InvalidInputError(f"there is no rule {number}")
-            if what in ("up", "down"):
-                other = index - 1 if what == "up" else index + 1
-                if 0 <= other < len(rules):
-                    rules[index], rules[other] = rules[other], rules[index]
-            elif what == "toggle":
-                rules[index] = {**rules[index], "enabled": not rules[index].get("enabled", True)}
-            elif what == "delete":
-                del rules[index]
-            else:
-                raise InvalidInputError("unknown rule action")
-
-        try:
-            await run(caller.box, _save, caller, _version(form), change, seen=_seen(form))
-        except InvalidInputError as exc:
-            return await _policy_page(request, caller, problems=_problems(exc), status=422)
-        return RedirectResponse(f"{HOME}?saved=1", status_code=303)
-
-    return await guarded(request, body)
-
-
-async def _editor_page(
-    request: Request,
-    caller: Caller,
-    index: int | None,
-    rule: dict[str, Any],
-    *,
-    version: int,
-    seen: str,
-    position: int,
-    count: int,
-    problems: list[dict[str, str]] | None = None,
-    extra_rows: int = 1,
-    status: int = 200,
-) -> Response:
-    at = index if index is not None else position - 1
-
-    def names() -> Labels:
-        with caller.box.uows(write=False) as uow:
-            return policies.labels(uow)
-
-    lang = language(request)
-    known = policy_form.known_values(await run(caller.box, names), lang)
-    return await page(
-        request,
-        "console/policy_rule.html",
-        {
-            "index": index,
-            "f": policy_form.rule_to_form(rule, extra_rows),
-            "version": version,
-            "seen": seen,
-            "position": position,
-            "count": count,
-            "facts": policy_form.fact_choices(lang),
-            "known": known,
-            "operators": policy_form.OPERATOR_CHOICES,
-            "outcomes": policy_form.OUTCOMES,
-            "problems": problems or [],
-            "inline": policy_form.inline(problems or [], at),
-        },
-        status,
-        caller.actor,
-    )
-
-
-@router.get(HOME + "/rules/{which}", response_class=HTMLResponse)
-async def rule_editor(request: Request, which: str) -> Response:
-    """The editor of rule ``which`` (1-based), or of a new rule (``new``)."""
-
-    async def body() -> Response:
-        caller = settings_editor(request)
-        draft = await run(caller.box, policies.get_draft, caller.box.uows, caller.actor)
-        rules = draft["rules"]
-        if which == "new":
-            rule: dict[str, Any] = {"enabled": True, "outcome": "review", "conditions": []}
-            return await _editor_page(
-                request,
-                caller,
-                None,
-                rule,
-                version=draft["version"],
-                seen=draft["updated_at"] or "",
-                position=len(rules) + 1,
-                count=len(rules) + 1,
-                extra_rows=2,
-            )
-        index = int(which) - 1 if which.isdigit() else -1
-        if not 0 <= index < len(rules):
-            raise NotFoundError(f"the draft has no rule {which}")
-        return await _editor_page(
-            request,
-            caller,
-            index,
-            rules[index],
-            version=draft["version"],
-            seen=draft["updated_at"] or "",
-            position=index + 1,
-            count=len(rules),
-        )
-
-    return await guarded(request, body)
-
-
-@router.post(HOME + "/rules/{which}", response_class=HTMLResponse)
-async def save_rule(request: Request, which: str) -> Response:
-    """Save the rule into the draft at the position asked for; or (``more``) show one more
-    empty condition row without saving."""
-
-    async def body() -> Response:
-        form = await _form(request)
-        caller = settings_editor(request)
-        rule = policy_form.rule_from_form(form)
-        index = int(which) - 1 if which.isdigit() else None
-        raw_position = form.get("position")
-        position = (
-            int(raw_position) if isinstance(raw_position, str) and raw_position.isdigit() else 0
-        )
-        draft = await run(caller.box, policies.get_draft, caller.box.uows, caller.actor)
-        count = len(draft["rules"]) + (1 if index is None else 0)
-        position = min(max(position or count, 1), count)
-        version = _version(form) or draft["version"]
-        seen = _seen(form)
-        if form.get("more"):
-            return await _editor_page(
-                request,
-                caller,
-                index,
-                rule,
-                version=version,
-                seen=seen or "",
-                position=position,
-                count=count,
-            )
-
-        def change(rules: list[Any]) -> None:
-            if index is not None:
-                if not 0 <= index < len(rules):
-                    raise InvalidInputError(f"there is no rule {which}")
-                del rules[index]
-            rules.insert(position - 1, rule)
-
-        try:
-            await run(caller.box, _save, caller, version, change, seen=seen)
-        except InvalidInputError as exc:
-            return await _editor_page(
-                request,
-                caller,
-                index,
-                rule,
-                version=version,
-                seen=seen or "",
-                position=position,
-                count=count,
-                problems=_problems(exc),
-                extra_rows=0,
-                status=422,
-            )
-        return RedirectResponse(f"{HOME}?saved=1", status_code=303)
+        return await policy_page(request, caller, flash=flash)
 
     return await guarded(request, body)
 
@@ -362,7 +129,7 @@ async def trust_quota(request: Request) -> Response:
     ``trust_quota_left`` fact); a tier left empty has none."""
 
     async def body() -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         caller = settings_editor(request)
         quota = {}
         for tier in TIERS:
@@ -372,15 +139,15 @@ async def trust_quota(request: Request) -> Response:
         try:
             await run(
                 caller.box,
-                _save,
+                save_draft,
                 caller,
-                _version(form),
+                form_int(form),
                 lambda rules: None,
                 quota,
-                seen=_seen(form),
+                seen=seen_of(form),
             )
         except InvalidInputError as exc:
-            return await _policy_page(request, caller, problems=_problems(exc), status=422)
+            return await policy_page(request, caller, problems=problems_of(exc), status=422)
         return RedirectResponse(f"{HOME}?saved=1", status_code=303)
 
     return await guarded(request, body)
@@ -399,7 +166,7 @@ async def simulate(request: Request) -> Response:
     alone; a plain post: the whole page with it)."""
 
     async def body() -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         caller = settings_editor(request)
         partial = request.headers.get("hx-request") == "true"
         context: dict[str, Any] = {"result": None, "error": None}
@@ -452,10 +219,10 @@ async def simulate(request: Request) -> Response:
 @router.post(HOME + "/publish")
 async def publish(request: Request) -> Response:
     async def body() -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         caller = settings_editor(request)
         draft = await run(caller.box, policies.get_draft, caller.box.uows, caller.actor)
-        _unchanged_since(draft, _seen(form))  # publish what was looked at
+        unchanged_since(draft, seen_of(form))  # publish what was looked at
         published = await run(caller.box, policies.publish_draft, caller.box.uows, caller.actor)
         return RedirectResponse(f"{HOME}?published={published['version']}", status_code=303)
 

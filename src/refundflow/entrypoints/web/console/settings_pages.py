@@ -1,7 +1,7 @@
-"""Settings without code, one section per page: service levels, reason codes, root-cause
-tags, notification templates (edited and previewed on sample data) and console users.
-Forms are checked by the API's own models, then handed to the same use cases as the API
-(which check the role and write the audit trail)."""
+"""Settings without code, one section per page: service levels, the shop's holidays, reason
+codes, root-cause tags, notification templates (``template_pages``) and console users
+(``user_pages``). Forms are checked by the API's own models, then handed to the same use
+cases as the API (which check the role and write the audit trail)."""
 
 from __future__ import annotations
 
@@ -13,24 +13,20 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from refundflow.adapters.security import Argon2Hasher
 from refundflow.domain.errors import InvalidInputError, NotFoundError
-from refundflow.domain.notifications import Notice
 from refundflow.domain.permissions import STAFF_ROLES, Operation, Role, may
 from refundflow.domain.sla import AutoAction, Step
-from refundflow.entrypoints.web.console.access import check_form, settings_editor
+from refundflow.entrypoints.web.console.access import read_form, settings_editor
 from refundflow.entrypoints.web.console.render import guarded, page
 from refundflow.entrypoints.web.deps import Caller, run
 from refundflow.entrypoints.web.i18n import language, translate
-from refundflow.entrypoints.web.portal_auth import CSRF_FIELD
-from refundflow.entrypoints.web.routes.notifications import TemplatePut
 from refundflow.entrypoints.web.routes.reason_codes import ReasonPut
 from refundflow.entrypoints.web.routes.workflow_settings import (
     CalendarDay,
     SlaRuleBody,
     TagBody,
 )
-from refundflow.services import auth, care, notifications, reasons, sla_settings, staff_auth
+from refundflow.services import care, notifications, reasons, sla_settings, staff_auth
 from refundflow.services.notifications.wording import LANGUAGES
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +41,6 @@ SECTION_LABELS = {
     "users": "c_users",
 }
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-HASHER = Argon2Hasher()
 # Console roles, least powerful first (the add form's default is the first).
 USER_ROLES = [
     r.value
@@ -54,19 +49,12 @@ USER_ROLES = [
 ]
 
 
-async def _form(request: Request) -> FormData:
-    form = await request.form()
-    token = form.get(CSRF_FIELD)
-    check_form(request, token if isinstance(token, str) else None)
-    return form
-
-
-def _text(form: FormData, name: str) -> str:
+def field_text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
 
-def _checked(model: type[BaseModel], raw: dict[str, Any], where: str) -> BaseModel:
+def checked_by(model: type[BaseModel], raw: dict[str, Any], where: str) -> BaseModel:
     """``raw`` through the API's model; its first error named by ``where`` and field."""
     try:
         return model.model_validate(raw)
@@ -122,7 +110,7 @@ def _load(caller: Caller, section: str, query: dict[str, str]) -> dict[str, Any]
     }
 
 
-async def _section_page(
+async def section_page(
     request: Request,
     caller: Caller,
     section: str,
@@ -159,7 +147,7 @@ async def _section_page(
 @router.get(HOME, response_class=HTMLResponse)
 async def settings_home(request: Request) -> Response:
     async def body() -> Response:
-        return await _section_page(request, settings_editor(request), "sla")
+        return await section_page(request, settings_editor(request), "sla")
 
     return await guarded(request, body)
 
@@ -167,7 +155,7 @@ async def settings_home(request: Request) -> Response:
 @router.get(HOME + "/{section}", response_class=HTMLResponse)
 async def settings_section(request: Request, section: str) -> Response:
     async def body() -> Response:
-        return await _section_page(request, settings_editor(request), section)
+        return await section_page(request, settings_editor(request), section)
 
     return await guarded(request, body)
 
@@ -178,31 +166,31 @@ def _tristate(value: str) -> bool | None:
 
 
 def _sla_rows(form: FormData) -> list[dict[str, Any]]:
-    rows = int(_text(form, "rows")) if _text(form, "rows").isdigit() else 0
+    rows = int(field_text(form, "rows")) if field_text(form, "rows").isdigit() else 0
     rules: list[dict[str, Any]] = []
     for i in range(min(rows, 500)):
-        if not _text(form, f"step_{i}") or _text(form, f"delete_{i}"):
+        if not field_text(form, f"step_{i}") or field_text(form, f"delete_{i}"):
             continue
-        minutes = _text(form, f"minutes_{i}")
+        minutes = field_text(form, f"minutes_{i}")
         raw = {
-            "step": _text(form, f"step_{i}"),
+            "step": field_text(form, f"step_{i}"),
             "minutes": int(minutes) if minutes.isdigit() else minutes,
-            "business_hours": bool(_text(form, f"business_hours_{i}")),
-            "channel": _text(form, f"channel_{i}") or None,
-            "type": _text(form, f"type_{i}") or None,
-            "tier": _text(form, f"tier_{i}") or None,
-            "fast_track": _tristate(_text(form, f"fast_track_{i}")),
-            "order_shipped": _tristate(_text(form, f"order_shipped_{i}")),
-            "remind_at": _text(form, f"remind_at_{i}") or None,
-            "on_breach": _text(form, f"on_breach_{i}") or None,
-            "preset": _text(form, f"preset_{i}") or None,
+            "business_hours": bool(field_text(form, f"business_hours_{i}")),
+            "channel": field_text(form, f"channel_{i}") or None,
+            "type": field_text(form, f"type_{i}") or None,
+            "tier": field_text(form, f"tier_{i}") or None,
+            "fast_track": _tristate(field_text(form, f"fast_track_{i}")),
+            "order_shipped": _tristate(field_text(form, f"order_shipped_{i}")),
+            "remind_at": field_text(form, f"remind_at_{i}") or None,
+            "on_breach": field_text(form, f"on_breach_{i}") or None,
+            "preset": field_text(form, f"preset_{i}") or None,
         }
-        rule = _checked(SlaRuleBody, raw, f"rule {i + 1}")
+        rule = checked_by(SlaRuleBody, raw, f"rule {i + 1}")
         rules.append(rule.model_dump(exclude={"id"}))
     return rules
 
 
-async def _change(
+async def apply_change(
     request: Request, section: str, action: Any, *args: Any, **kwargs: Any
 ) -> Response:
     """Run a settings use case; a refusal of the input shows the section again (422)."""
@@ -210,20 +198,20 @@ async def _change(
     try:
         await run(caller.box, action, caller.box.uows, caller.actor, *args, **kwargs)
     except InvalidInputError as exc:
-        return await _section_page(request, caller, section, error=exc.message, status=422)
+        return await section_page(request, caller, section, error=exc.message, status=422)
     return RedirectResponse(f"{HOME}/{section}?saved=1", status_code=303)
 
 
 @router.post(HOME + "/sla", response_class=HTMLResponse)
 async def save_sla(request: Request) -> Response:
     async def body() -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         caller = settings_editor(request)
         try:
             rules = _sla_rows(form)
         except InvalidInputError as exc:
-            return await _section_page(request, caller, "sla", error=exc.message, status=422)
-        return await _change(request, "sla", sla_settings.replace_rules, rules)
+            return await section_page(request, caller, "sla", error=exc.message, status=422)
+        return await apply_change(request, "sla", sla_settings.replace_rules, rules)
 
     return await guarded(request, body)
 
@@ -233,23 +221,23 @@ async def save_calendar(request: Request) -> Response:
     """The shop's own holidays and make-up working days (the whole list, as shown)."""
 
     async def body() -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         caller = settings_editor(request)
-        rows = int(_text(form, "rows")) if _text(form, "rows").isdigit() else 0
+        rows = int(field_text(form, "rows")) if field_text(form, "rows").isdigit() else 0
         days = []
         try:
             for i in range(min(rows, 1000)):
-                if not _text(form, f"day_{i}") or _text(form, f"delete_{i}"):
+                if not field_text(form, f"day_{i}") or field_text(form, f"delete_{i}"):
                     continue
                 raw = {
-                    "day": _text(form, f"day_{i}"),
-                    "kind": _text(form, f"kind_{i}"),
-                    "name": _text(form, f"name_{i}"),
+                    "day": field_text(form, f"day_{i}"),
+                    "kind": field_text(form, f"kind_{i}"),
+                    "name": field_text(form, f"name_{i}"),
                 }
-                days.append(_checked(CalendarDay, raw, f"day {i + 1}").model_dump())
+                days.append(checked_by(CalendarDay, raw, f"day {i + 1}").model_dump())
         except InvalidInputError as exc:
-            return await _section_page(request, caller, "calendar", error=exc.message, status=422)
-        return await _change(request, "calendar", sla_settings.replace_calendar_days, days)
+            return await section_page(request, caller, "calendar", error=exc.message, status=422)
+        return await apply_change(request, "calendar", sla_settings.replace_calendar_days, days)
 
     return await guarded(request, body)
 
@@ -257,19 +245,21 @@ async def save_calendar(request: Request) -> Response:
 @router.post(HOME + "/sla/preset", response_class=HTMLResponse)
 async def sla_preset(request: Request) -> Response:
     async def body() -> Response:
-        form = await _form(request)
-        return await _change(request, "sla", sla_settings.load_preset, _text(form, "preset"))
+        form = await read_form(request)
+        return await apply_change(
+            request, "sla", sla_settings.load_preset, field_text(form, "preset")
+        )
 
     return await guarded(request, body)
 
 
 def _labels(form: FormData, model: type[BaseModel], where: str) -> Any:
-    return _checked(
+    return checked_by(
         model,
         {
-            "label_zh": _text(form, "label_zh"),
-            "label_en": _text(form, "label_en"),
-            "active": bool(_text(form, "active")),
+            "label_zh": field_text(form, "label_zh"),
+            "label_en": field_text(form, "label_en"),
+            "active": bool(field_text(form, "active")),
         },
         where,
     )
@@ -278,14 +268,14 @@ def _labels(form: FormData, model: type[BaseModel], where: str) -> Any:
 @router.post(HOME + "/reasons", response_class=HTMLResponse)
 async def save_reason(request: Request) -> Response:
     async def body() -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         caller = settings_editor(request)
         try:
-            code = _code(_text(form, "code"))
+            code = _code(field_text(form, "code"))
             checked: ReasonPut = _labels(form, ReasonPut, code)
         except InvalidInputError as exc:
-            return await _section_page(request, caller, "reasons", error=exc.message, status=422)
-        position = _text(form, "position")
+            return await section_page(request, caller, "reasons", error=exc.message, status=422)
+        position = field_text(form, "position")
         command = reasons.PutReason(
             code,
             checked.label_zh,
@@ -293,7 +283,7 @@ async def save_reason(request: Request) -> Response:
             checked.active,
             int(position) if position.isdigit() else None,
         )
-        return await _change(request, "reasons", reasons.put_reason, command)
+        return await apply_change(request, "reasons", reasons.put_reason, command)
 
     return await guarded(request, body)
 
@@ -301,16 +291,14 @@ async def save_reason(request: Request) -> Response:
 @router.post(HOME + "/root-causes", response_class=HTMLResponse)
 async def save_root_cause(request: Request) -> Response:
     async def body() -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         caller = settings_editor(request)
         try:
-            code = _code(_text(form, "code"))
+            code = _code(field_text(form, "code"))
             checked: TagBody = _labels(form, TagBody, code)
         except InvalidInputError as exc:
-            return await _section_page(
-                request, caller, "root-causes", error=exc.message, status=422
-            )
-        return await _change(
+            return await section_page(request, caller, "root-causes", error=exc.message, status=422)
+        return await apply_change(
             request,
             "root-causes",
             care.put_root_cause,
@@ -318,135 +306,6 @@ async def save_root_cause(request: Request) -> Response:
             checked.label_zh,
             checked.label_en,
             checked.active,
-        )
-
-    return await guarded(request, body)
-
-
-def _template_body(form: FormData) -> dict[str, Any]:
-    raw: dict[str, Any] = {
-        part: form.get(part) if isinstance(form.get(part), str) else ""
-        for part in ("subject", "text", "html", "short")
-    }
-    raw["sms_template"] = _text(form, "sms_template") or None
-    raw["sms_params"] = [p.strip() for p in _text(form, "sms_params").split(",") if p.strip()]
-    checked = _checked(TemplatePut, raw, "template")
-    return checked.model_dump(exclude_unset=True)
-
-
-def _notice(form: FormData) -> tuple[str, str]:
-    notice, lang = _text(form, "notice"), _text(form, "language")
-    if notice not in {n.value for n in Notice} or lang not in LANGUAGES:
-        raise NotFoundError(f"no template {notice!r} in {lang!r}")
-    return notice, lang
-
-
-@router.post(HOME + "/templates", response_class=HTMLResponse)
-async def save_template(request: Request) -> Response:
-    async def body() -> Response:
-        form = await _form(request)
-        caller = settings_editor(request)
-        notice, lang = _notice(form)
-        shown = {k: v for k, v in form.items() if isinstance(v, str)}
-        if _text(form, "reset"):
-            await run(
-                caller.box,
-                notifications.reset_template,
-                caller.box.uows,
-                caller.actor,
-                notice,
-                lang,
-            )
-        else:
-            try:
-                changes = _template_body(form)
-                await run(
-                    caller.box,
-                    notifications.put_template,
-                    caller.box.uows,
-                    caller.box.notifier,
-                    caller.actor,
-                    notice,
-                    lang,
-                    changes,
-                )
-            except InvalidInputError as exc:
-                return await _section_page(
-                    request, caller, "templates", error=exc.message, status=422, form=shown
-                )
-        return RedirectResponse(
-            f"{HOME}/templates?notice={notice}&language={lang}&saved=1", status_code=303
-        )
-
-    return await guarded(request, body)
-
-
-@router.post(HOME + "/templates/preview", response_class=HTMLResponse)
-async def preview_template(request: Request) -> Response:
-    """The template as each channel would send it, on sample data, with the unsaved edits
-    (htmx swaps it under the form)."""
-
-    async def body() -> Response:
-        form = await _form(request)
-        caller = settings_editor(request)
-        notice, lang = _notice(form)
-        context: dict[str, Any] = {"preview": None, "error": None}
-        status = 200
-        try:
-            context["preview"] = await run(
-                caller.box,
-                notifications.preview_template,
-                caller.box.uows,
-                caller.box.notifier,
-                caller.actor,
-                notice,
-                lang,
-                draft=_template_body(form),
-            )
-        except InvalidInputError as exc:
-            context["error"] = exc.message
-            status = 422
-        return await page(
-            request, "console/partials/template_preview.html", context, status, caller.actor
-        )
-
-    return await guarded(request, body)
-
-
-@router.post(HOME + "/users", response_class=HTMLResponse)
-async def add_user(request: Request) -> Response:
-    async def body() -> Response:
-        form = await _form(request)
-        caller = settings_editor(request)
-        try:
-            await run(
-                caller.box,
-                auth.add_user,
-                caller.box.uows,
-                HASHER,
-                email=_text(form, "email"),
-                role=_text(form, "role"),
-                password=form.get("password") if isinstance(form.get("password"), str) else "",
-                name=_text(form, "name") or None,
-                by=caller.actor,
-            )
-        except InvalidInputError as exc:
-            return await _section_page(request, caller, "users", error=exc.message, status=422)
-        return RedirectResponse(f"{HOME}/users?saved=1", status_code=303)
-
-    return await guarded(request, body)
-
-
-@router.post(HOME + "/users/{user_id}", response_class=HTMLResponse)
-async def change_user(request: Request, user_id: int) -> Response:
-    """Change a user's role, or disable or enable them."""
-
-    async def body() -> Response:
-        form = await _form(request)
-        active = {"disable": False, "enable": True}.get(_text(form, "do"))
-        role = _text(form, "role") or None
-        return await _change(
-            request, "users", staff_auth.change_user, user_id, role=role, active=active
         )
 
     return await guarded(request, body)
