@@ -246,6 +246,12 @@ def test_the_draft_is_simulated_with_the_outcome_changes_then_published_and_deci
     assert snapshot(box) == before  # a simulation is a pure read
     bad_period = console.post("/console/policy/simulate", {"from": "2026-11-27", "to": "soon"})
     assert bad_period.status_code == 422 and "to: a date" in bad_period.text
+    slow = {"from": "2026-11-01", "to": "2026-11-27", "minutes": "30"}
+    hours = console.post("/console/policy/simulate", slow, headers={"HX-Request": "true"})
+    assert "审核工时: 0.5" in text_of(hours.text)  # one review of 30 minutes saved
+    never = {**slow, "minutes": "0"}
+    refused = console.post("/console/policy/simulate", never, headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and "minutes per review" in refused.text
 
     published = console.post("/console/policy/publish")
     assert published.status_code == 303

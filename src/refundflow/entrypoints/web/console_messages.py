@@ -301,4 +301,5 @@ CONSOLE: dict[str, dict[str, str]] = {
     "tier_silver": {"zh-CN": "银卡会员", "en": "Silver"},
     "tier_gold": {"zh-CN": "金卡会员", "en": "Gold"},
     "tier_vip": {"zh-CN": "VIP", "en": "VIP"},
+    "c_minutes_per_review": {"zh-CN": "每单审核分钟数", "en": "Minutes per review"},
 }

@@ -100,6 +100,7 @@ async def policy_page(
             "flash": translate(flash, lang) if flash else None,
             "sim_from": start,
             "sim_to": end,
+            "sim_minutes": caller.box.settings.minutes_per_review,
             "when": lambda c: _condition_text(c, lang),
             "tiers": TIERS,
         },
@@ -160,6 +161,15 @@ def _day(value: Any, field: str) -> date:
         raise InvalidInputError(f"{field}: a date such as 2026-11-01") from None
 
 
+def _minutes(value: Any, default: int) -> int:
+    """Minutes a person spends on one review (for the hours saved), 1–600 like the API."""
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= 600:
+        raise InvalidInputError("minutes per review: a whole number from 1 to 600")
+    return int(value)
+
+
 @router.post(HOME + "/simulate", response_class=HTMLResponse)
 async def simulate(request: Request) -> Response:
     """Re-decide the stored requests of a period under the saved draft (htmx: the result
@@ -175,6 +185,7 @@ async def simulate(request: Request) -> Response:
             tz = caller.box.settings.tz
             start = datetime.combine(_day(form.get("from"), "from"), time(), tz).astimezone(UTC)
             end = datetime.combine(_day(form.get("to"), "to"), time(), tz).astimezone(UTC)
+            minutes = _minutes(form.get("minutes"), caller.box.settings.minutes_per_review)
             draft = await run(caller.box, policies.get_draft, caller.box.uows, caller.actor)
             if draft["updated_at"] is None:
                 raise InvalidInputError("save the draft first: only a saved draft is simulated")
@@ -186,7 +197,7 @@ async def simulate(request: Request) -> Response:
                 draft["version"],
                 start,
                 end,
-                minutes_per_review=caller.box.settings.minutes_per_review,
+                minutes_per_review=minutes,
             )
         except InvalidInputError as exc:
             context["error"] = exc.message
@@ -206,6 +217,7 @@ async def simulate(request: Request) -> Response:
                 "simulation": context,
                 "sim_from": form.get("from"),
                 "sim_to": form.get("to"),
+                "sim_minutes": form.get("minutes"),
                 "when": lambda c: _condition_text(c, lang),
                 "tiers": TIERS,
             },
