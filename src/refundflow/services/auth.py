@@ -15,8 +15,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from refundflow.domain.actors import Actor, ActorKind
-from refundflow.domain.errors import AuthenticationError, ConflictError, InvalidInputError
-from refundflow.domain.permissions import STAFF_ROLES, Role
+from refundflow.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+)
+from refundflow.domain.permissions import STAFF_ROLES, Operation, Role, may
+from refundflow.services import audit
 from refundflow.services.parsing import parse_text
 from refundflow.services.unit_of_work import UnitOfWorkFactory
 
@@ -62,7 +68,13 @@ def add_user(
     role: str,
     password: str,
     name: str | None = None,
+    by: Actor | None = None,
 ) -> int:
+    """Add a console user. From the console ``by`` is the signed-in user, who must be an
+    admin (the permission table gives managing credentials to admins only); the command
+    line passes nobody, being run by whoever holds the machine."""
+    if by is not None and not may(by.role, Operation.MANAGE_TOKENS):
+        raise PermissionDeniedError("only admins add users")
     checked_role = staff_role(role)
     email = parse_text(email, "email", limit=254).lower()
     if not EMAIL_PATTERN.match(email):
@@ -76,6 +88,9 @@ def add_user(
             raise ConflictError(f"a user {email} already exists", details={"field": "email"})
         user_id = uow.credentials.add_user(
             email, name or email.split("@")[0], checked_role, hasher.hash(password), uow.now()
+        )
+        audit.record(
+            uow, by or "cli", "user.added", f"user:{user_id}", {"role": checked_role.value}
         )
         uow.commit()
     return user_id

@@ -36,6 +36,7 @@ from refundflow.domain.requests import RefundRequest
 from refundflow.domain.sla import Step
 from refundflow.domain.work import Assignment, Queue
 from refundflow.domain.workitems import ItemKind, ItemState
+from refundflow.services import audit
 from refundflow.services.actions import load_request
 from refundflow.services.parsing import parse_enum, parse_money, parse_text, parse_time
 from refundflow.services.unit_of_work import UnitOfWorkFactory
@@ -408,6 +409,13 @@ def put_root_cause(
         codes = [t.code for t in uow.care.root_causes()]
         position = codes.index(code) if code in codes else len(codes)
         uow.care.put_root_cause(tag, position)
+        audit.record(
+            uow,
+            actor,
+            "root_cause.put",
+            f"root_cause:{code}",
+            {"label_zh": tag.label_zh, "label_en": tag.label_en, "active": active},
+        )
         uow.commit()
     return {
         "code": code,

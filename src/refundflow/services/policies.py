@@ -23,6 +23,7 @@ from refundflow.policy.document import PolicyDocument, parse_document, to_wire
 from refundflow.policy.explain import Labels, explain
 from refundflow.policy.history import CustomerHistory, OrderSide, RequestSide, facts_for
 from refundflow.policy.page import describe, render_text
+from refundflow.services import audit
 from refundflow.services.unit_of_work import StoredPolicy, UnitOfWork, UnitOfWorkFactory
 
 # Compiled policies by the digest of their document: a version's document never changes once
@@ -211,6 +212,9 @@ def put_draft(uows: UnitOfWorkFactory, actor: Actor, raw: dict[str, Any]) -> dic
             uow.policies.add_draft(expected, wire, _by(actor), now)
         else:
             uow.policies.update_draft(expected, wire, _by(actor), now)
+        audit.record(
+            uow, actor, "policy.draft_saved", f"policy:{expected}", {"rules": len(wire["rules"])}
+        )
         stored = uow.policies.get(expected)
         assert stored is not None
         uow.commit()
@@ -227,6 +231,7 @@ def publish_draft(uows: UnitOfWorkFactory, actor: Actor) -> dict[str, Any]:
             raise ConflictError("there is no draft to publish: save one with PUT first")
         compile_policy(parse_document(draft.document, version=draft.version))
         uow.policies.publish(draft.version, _by(actor), uow.now())
+        audit.record(uow, actor, "policy.published", f"policy:{draft.version}")
         stored = uow.policies.get(draft.version)
         assert stored is not None
         uow.commit()
@@ -277,6 +282,17 @@ def published_text(uows: UnitOfWorkFactory, lang: str) -> dict[str, Any]:
         "clauses": [clause.text for clause in clauses],
         "text": render_text(clauses),
     }
+
+
+def draft_text(uows: UnitOfWorkFactory, actor: Actor, lang: str) -> list[str]:
+    """What customers would read once the draft is published (the page is written from the
+    rules, so the editor shows it next to them)."""
+    draft = get_draft(uows, actor)
+    raw = {"rules": draft["rules"], "trust_quota": draft["trust_quota"]}
+    document = parse_document(raw, version=draft["version"])
+    with uows(write=False) as uow:
+        names = labels(uow)
+    return [clause.text for clause in describe(document, lang=lang, labels=names)]
 
 
 def ensure_published(uows: UnitOfWorkFactory, raw: dict[str, Any], at: datetime) -> bool:

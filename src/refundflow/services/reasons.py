@@ -9,6 +9,7 @@ from refundflow.domain.actors import Actor
 from refundflow.domain.errors import PermissionDeniedError
 from refundflow.domain.permissions import Operation, may
 from refundflow.domain.reasons import ReasonCode
+from refundflow.services import audit
 from refundflow.services.parsing import parse_text
 from refundflow.services.unit_of_work import UnitOfWorkFactory
 
@@ -58,6 +59,13 @@ def put_reason(uows: UnitOfWorkFactory, actor: Actor, cmd: PutReason) -> dict[st
             else (codes.index(reason.code) if reason.code in codes else len(codes))
         )
         uow.reasons.put(reason, position)
+        audit.record(
+            uow,
+            actor,
+            "reason_code.put",
+            f"reason:{reason.code}",
+            {"label_zh": reason.label_zh, "label_en": reason.label_en, "active": reason.active},
+        )
         uow.commit()
     return reason_view(reason, position)
 

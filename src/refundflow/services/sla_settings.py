@@ -10,6 +10,7 @@ from refundflow.domain.actors import Actor
 from refundflow.domain.errors import InvalidInputError, PermissionDeniedError
 from refundflow.domain.permissions import Operation, may
 from refundflow.domain.sla import PRESETS, AutoAction, SlaRule, Step, preset
+from refundflow.services import audit
 from refundflow.services.parsing import parse_enum
 from refundflow.services.unit_of_work import UnitOfWorkFactory
 
@@ -77,6 +78,7 @@ def replace_rules(
     rules = [parse_rule(item, i) for i, item in enumerate(raw)]
     with uows() as uow:
         uow.workflow.replace_sla_rules(rules)
+        audit.record(uow, actor, "sla.rules_replaced", "sla_rules", {"rules": len(rules)})
         stored = uow.workflow.sla_rules()
         uow.commit()
     return [rule_view(rule) for rule in stored]
@@ -88,6 +90,7 @@ def load_preset(uows: UnitOfWorkFactory, actor: Actor, name: str) -> list[dict[s
     rules = preset(name)
     with uows() as uow:
         uow.workflow.replace_sla_rules(rules, preset=name)
+        audit.record(uow, actor, "sla.preset_loaded", f"preset:{name}")
         stored = uow.workflow.sla_rules()
         uow.commit()
     return [rule_view(rule) for rule in stored]
@@ -137,5 +140,17 @@ def replace_calendar_days(
         uow.workflow.replace_calendar_days(
             (day, kind, name) for day, (kind, name) in sorted(days.items())
         )
+        audit.record(uow, actor, "calendar.replaced", "calendar_days", {"days": len(days)})
         uow.commit()
     return [{"day": d.isoformat(), "kind": k, "name": n} for d, (k, n) in sorted(days.items())]
+
+
+def years_without_official_data(
+    uows: UnitOfWorkFactory, actor: Actor, years: list[int]
+) -> list[int]:
+    """Which of ``years`` have no official holidays yet (the console warns: deadlines count
+    weekends and the shop's own days only)."""
+    if not may(actor.role, Operation.READ_SETTINGS):
+        raise PermissionDeniedError(f"the {actor.role.value} role cannot read settings")
+    with uows(write=False) as uow:
+        return [year for year in years if uow.workdays.is_workday(date(year, 6, 1)) is None]

@@ -12,6 +12,7 @@ from refundflow.domain.actors import Actor
 from refundflow.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from refundflow.domain.notifications import PUSH_CHANNELS, Channel, Notice
 from refundflow.domain.permissions import Operation, may
+from refundflow.services import audit
 from refundflow.services.notifications.config import Notifier
 from refundflow.services.notifications.context import SAMPLE_FACTS, SAMPLE_REQUEST, request_context
 from refundflow.services.notifications.defaults import shipped_templates
@@ -208,6 +209,13 @@ def put_template(
             ),
         )
         uow.notifications.put_template(template)
+        audit.record(
+            uow,
+            actor,
+            "template.changed",
+            f"template:{notice}/{language}",
+            {"parts": sorted(changes)},
+        )
         uow.commit()
     return template_view(template)
 
@@ -221,5 +229,6 @@ def reset_template(
     with uows() as uow:
         template = replace(shipped(notice, language), updated_by=actor.id, updated_at=uow.now())
         uow.notifications.put_template(template)
+        audit.record(uow, actor, "template.reset", f"template:{notice}/{language}")
         uow.commit()
     return template_view(template)

@@ -17,18 +17,22 @@ from refundflow.domain.errors import (
     RefundflowError,
     StepUpRequiredError,
 )
+from refundflow.domain.permissions import Operation, roles_for
 from refundflow.entrypoints.web.errors import audit_denial, status_of
 from refundflow.entrypoints.web.i18n import MESSAGES
 from refundflow.entrypoints.web.pages.templating import render
 from refundflow.entrypoints.web.portal_auth import CSRF_FIELD, csrf_token, keep_csrf_cookie
+
+# Who may change the policy and the settings: the permission table's ``manage_settings``.
+_SETTINGS = frozenset(role.value for role in roles_for(Operation.MANAGE_SETTINGS))
 
 # What each role sees in the console's navigation (admin: everything).
 NAV: list[tuple[str, str, frozenset[str]]] = [
     ("/console", "c_home", frozenset({"cs", "manager", "warehouse", "finance"})),
     ("/console/warehouse", "c_warehouse", frozenset({"warehouse"})),
     ("/console/finance", "c_finance", frozenset({"finance", "manager"})),
-    ("/console/policy", "c_policy", frozenset({"manager"})),
-    ("/console/settings", "c_settings", frozenset({"manager"})),
+    ("/console/policy", "c_policy", _SETTINGS),
+    ("/console/settings", "c_settings", _SETTINGS),
     ("/console/dashboard", "c_dashboard", frozenset({"manager"})),
 ]
 

@@ -1,5 +1,6 @@
 // The console's small behaviours: live countdowns (amber in the last hour, red when late),
-// the CSRF header on htmx requests, "pick all" in queues, and the scanner's focus.
+// the CSRF header on htmx requests, "pick all" in queues, the scanner's focus, and the
+// policy editor's operator pickers.
 (function () {
   "use strict";
   var skew = 0;  // server clock minus this browser's clock
@@ -37,6 +38,43 @@
     }
     var scan = document.querySelector("[data-keep-focus]");
     if (scan) { scan.focus(); }
+  });
+  // The policy editor: a condition's operator list offers only what fits the chosen fact.
+  function fitOperators(factSelect) {
+    var row = factSelect.closest("tr");
+    var ops = row && row.querySelector("select[name^=operator_]");
+    var chosen = factSelect.options[factSelect.selectedIndex];
+    if (!ops || !chosen) { return; }
+    var allowed = (chosen.getAttribute("data-operators") || "").split(" ");
+    Array.prototype.forEach.call(ops.options, function (option) {
+      option.disabled = chosen.value !== "" && allowed.indexOf(option.value) < 0;
+    });
+    var value = row.querySelector("input[name^=value_]");
+    if (value) {
+      if (document.getElementById("values-" + chosen.value)) {
+        value.setAttribute("list", "values-" + chosen.value);
+      } else {
+        value.removeAttribute("list");
+      }
+    }
+    if (ops.selectedOptions.length && ops.selectedOptions[0].disabled) {
+      var first = Array.prototype.find.call(ops.options, function (o) { return !o.disabled; });
+      if (first) { ops.value = first.value; }
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("select[name^=fact_]")) { fitOperators(target); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[name^=fact_]").forEach(fitOperators);
+  });
+  // Refused input (422) comes back as a fragment that explains why: show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
   });
   document.addEventListener("htmx:configRequest", function (event) {
     var meta = document.querySelector("meta[name=csrf-token]");
