@@ -40,6 +40,11 @@ class Operation(StrEnum):
     MANAGE_WEBHOOKS = "manage_webhooks"
     EXPORT_REQUESTS = "export_requests"
     CUSTOMER_PREFERENCES = "customer_preferences"  # read and change where messages go
+    CUSTOMER_CARE = "customer_care"  # contact log, complaints, compensation, full phone numbers
+    OPEN_COMPLAINT = "open_complaint"
+    READ_COMPENSATION = "read_compensation"
+    TAG_ROOT_CAUSE = "tag_root_cause"
+    ASSIGN_WORK = "assign_work"  # hand a step to someone, or take it back from its owner
 
 
 _CS = frozenset({Role.CS, Role.MANAGER})
@@ -70,6 +75,12 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Operation.EXPORT_REQUESTS: frozenset({Role.MANAGER, Role.FINANCE}),
     # A customer only their own (checked by the use case).
     Operation.CUSTOMER_PREFERENCES: _CS | {Role.INTEGRATION, Role.CUSTOMER},
+    Operation.CUSTOMER_CARE: _CS,
+    # The shop's systems and the customer may complain too (customers through the portal).
+    Operation.OPEN_COMPLAINT: _CS | {Role.INTEGRATION, Role.CUSTOMER},
+    Operation.READ_COMPENSATION: _CS | {Role.FINANCE},  # finance books its cost
+    Operation.TAG_ROOT_CAUSE: _CS | {Role.WAREHOUSE, Role.FINANCE},
+    Operation.ASSIGN_WORK: frozenset({Role.MANAGER}),
 }
 
 

@@ -214,6 +214,14 @@ def load_request(uow: UnitOfWork, ref: str, *, lock: bool = False) -> RefundRequ
     return request
 
 
+def require_allowed(actor: Actor, action: Action) -> None:
+    if not may(actor.role, action):
+        raise PermissionDeniedError(
+            f"the {actor.role.value} role cannot {action.value} a refund request",
+            details={"action": action.value, "allowed_roles": [r.value for r in roles_for(action)]},
+        )
+
+
 def perform(
     uows: UnitOfWorkFactory,
     ref: str,
@@ -224,11 +232,7 @@ def perform(
     options: PayoutOptions | None = None,
 ) -> dict[str, Any]:
     """Do ``action`` on request ``ref`` as ``actor``; return the request's new view."""
-    if not may(actor.role, action):
-        raise PermissionDeniedError(
-            f"the {actor.role.value} role cannot {action.value} a refund request",
-            details={"action": action.value, "allowed_roles": [r.value for r in roles_for(action)]},
-        )
+    require_allowed(actor, action)
     with uows() as uow:
         request = load_request(uow, ref, lock=True)
         if not owns(actor, request.customer_id):

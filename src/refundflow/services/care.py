@@ -30,7 +30,7 @@ from refundflow.domain.errors import (
 )
 from refundflow.domain.events import DomainEvent
 from refundflow.domain.money import Money
-from refundflow.domain.permissions import Role
+from refundflow.domain.permissions import Operation, may
 from refundflow.domain.reasons import ReasonCode
 from refundflow.domain.requests import RefundRequest
 from refundflow.domain.sla import Step
@@ -43,12 +43,11 @@ from refundflow.services.unit_of_work import UnitOfWorkFactory
 from refundflow.services.views import iso, store_request
 from refundflow.services.workflow import close_item, open_item
 
-CARE_ROLES = frozenset({Role.CS, Role.MANAGER, Role.ADMIN})
 SOURCES = ("phone", "chat", "email", "portal", "platform", "social")
 
 
 def _staff(actor: Actor, what: str) -> None:
-    if actor.role not in CARE_ROLES:
+    if not may(actor.role, Operation.CUSTOMER_CARE):
         raise PermissionDeniedError(f"the {actor.role.value} role cannot {what}")
 
 
@@ -81,7 +80,7 @@ def complaint_view(complaint: Complaint) -> dict[str, Any]:
 def open_complaint(
     uows: UnitOfWorkFactory, actor: Actor, ref: str, *, source: str, severity: str, text: str
 ) -> dict[str, Any]:
-    if actor.role not in CARE_ROLES | {Role.CUSTOMER, Role.INTEGRATION}:
+    if not may(actor.role, Operation.OPEN_COMPLAINT):
         raise PermissionDeniedError(f"the {actor.role.value} role cannot open complaints")
     if source not in SOURCES:
         raise InvalidInputError(
@@ -342,7 +341,7 @@ def compensations(
     customer_id: int | None = None,
 ) -> dict[str, Any]:
     """Compensation given, and what it cost per currency (the ledger)."""
-    if actor.role not in CARE_ROLES | {Role.FINANCE}:
+    if not may(actor.role, Operation.READ_COMPENSATION):
         raise PermissionDeniedError(f"the {actor.role.value} role cannot read compensation")
     with uows(write=False) as uow:
         request_id = load_request(uow, ref).id if ref else None
@@ -360,7 +359,7 @@ def compensations(
 # ---------------------------------------------------------------------------- root causes
 def tag_root_cause(uows: UnitOfWorkFactory, actor: Actor, ref: str, code: str) -> dict[str, Any]:
     """Why this refund happened, for the dashboard (product defect, logistics, …)."""
-    if actor.role not in CARE_ROLES | {Role.WAREHOUSE, Role.FINANCE}:
+    if not may(actor.role, Operation.TAG_ROOT_CAUSE):
         raise PermissionDeniedError(f"the {actor.role.value} role cannot tag root causes")
     with uows() as uow:
         tags = {t.code: t for t in uow.care.root_causes() if t.active}
@@ -397,7 +396,7 @@ def put_root_cause(
     label_en: str,
     active: bool,
 ) -> dict[str, Any]:
-    if actor.role not in (Role.MANAGER, Role.ADMIN):
+    if not may(actor.role, Operation.MANAGE_SETTINGS):
         raise PermissionDeniedError("only managers edit root-cause tags")
     tag = ReasonCode(
         code,

@@ -14,7 +14,7 @@ from refundflow.domain.errors import (
     PermissionDeniedError,
 )
 from refundflow.domain.money import Money
-from refundflow.domain.permissions import Role
+from refundflow.domain.permissions import Operation, Role, may
 from refundflow.domain.work import Queue
 from refundflow.domain.workitems import ItemState, WorkItem
 from refundflow.services.unit_of_work import QueueFilter, QueueRow, UnitOfWork, UnitOfWorkFactory
@@ -160,7 +160,7 @@ def claim(uows: UnitOfWorkFactory, actor: Actor, item_id: int) -> dict[str, Any]
 
 def assign(uows: UnitOfWorkFactory, actor: Actor, item_id: int, owner: str) -> dict[str, Any]:
     """Give a step to someone (managers and admins)."""
-    if actor.role not in (Role.MANAGER, Role.ADMIN):
+    if not may(actor.role, Operation.ASSIGN_WORK):
         raise PermissionDeniedError("only managers assign work")
     owner = owner.strip()
     if not owner or len(owner) > 64:
@@ -183,7 +183,7 @@ def release(uows: UnitOfWorkFactory, actor: Actor, item_id: int) -> dict[str, An
     """Give a step back to its queue: its owner, or a manager."""
     with uows() as uow:
         item = _item(uow, item_id)
-        if item.owner != actor.id and actor.role not in (Role.MANAGER, Role.ADMIN):
+        if item.owner != actor.id and not may(actor.role, Operation.ASSIGN_WORK):
             raise PermissionDeniedError("only its owner or a manager can release this step")
         item.owner = None
         uow.workflow.save_item(item)

@@ -163,7 +163,10 @@ async def finance(request: Request) -> Response:
 
 
 async def _finance_form(request: Request) -> tuple[Caller, FormData]:
+    """Every form of the finance screen moves money: finance only (managers look on), and
+    refused before an uploaded file is read."""
     caller = _finance_caller(request)
+    records.require_finance(caller.actor)
     form = await request.form()
     token = form.get(CSRF_FIELD)
     check_form(request, token if isinstance(token, str) else None)

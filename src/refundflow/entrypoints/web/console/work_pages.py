@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from refundflow.domain.errors import InvalidInputError
+from refundflow.domain.errors import InvalidInputError, PermissionDeniedError
 from refundflow.domain.lifecycle import Action
-from refundflow.domain.permissions import Role, may
+from refundflow.domain.permissions import Operation, Role, may
 from refundflow.entrypoints.web.console.access import check_form, staff
 from refundflow.entrypoints.web.console.render import guarded, page
 from refundflow.entrypoints.web.deps import run
@@ -36,7 +36,6 @@ HOME_QUEUES = {
     Role.FINANCE: ["finance"],
     Role.ADMIN: ["cs", "cs_senior", "warehouse", "finance", "manager"],
 }
-UNMASK_ROLES = frozenset({Role.CS, Role.MANAGER, Role.ADMIN})
 
 
 def mask_phone(phone: str | None) -> str:
@@ -221,13 +220,14 @@ def _case(caller: Any, ref: str, unmask: bool) -> dict[str, Any]:
         "photos": photos,
         "tags": tags,
         "my_actions": mine,
-        "can_unmask": caller.actor.role in UNMASK_ROLES,
+        "can_unmask": may_care(caller.actor),
         "may_care": may_care(caller.actor),
     }
 
 
 def may_care(actor: Any) -> bool:
-    return bool(actor.role in (Role.CS, Role.MANAGER, Role.ADMIN))
+    """The contact log, complaints, compensation and full phone numbers."""
+    return may(actor.role, Operation.CUSTOMER_CARE)
 
 
 @router.get("/console/requests/{ref}", response_class=HTMLResponse)
@@ -248,8 +248,8 @@ async def unmask(request: Request, ref: str) -> Response:
         form = await request.form()
         check_form(request, _field(form, CSRF_FIELD))
         caller = staff(request)
-        if caller.actor.role not in UNMASK_ROLES:
-            raise InvalidInputError("your role sees masked numbers only")
+        if not may_care(caller.actor):
+            raise PermissionDeniedError("your role sees masked numbers only")
         context = await run(caller.box, _case, caller, ref, True)
 
         def log() -> None:

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, Field
 
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.domain.permissions import Operation
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.routes.refund_requests import RequestRef
 from refundflow.entrypoints.web.schemas import DecimalString, ErrorPublic, Strict
@@ -49,6 +50,7 @@ class RootCauseBody(Strict):
 
 @router.post(
     "/api/v1/refund-requests/{request_id}/complaints",
+    dependencies=[allowed(Operation.OPEN_COMPLAINT)],
     status_code=201,
     summary="Open a complaint (raises priority, senior queue)",
     responses=ERRORS,
@@ -78,7 +80,10 @@ async def list_complaints(
 
 
 @router.post(
-    "/api/v1/complaints/{complaint_id}/resolve", summary="Resolve a complaint", responses=ERRORS
+    "/api/v1/complaints/{complaint_id}/resolve",
+    dependencies=[allowed(Operation.CUSTOMER_CARE)],
+    summary="Resolve a complaint",
+    responses=ERRORS,
 )
 async def resolve(
     caller: CallerDep, body: ResolveBody, complaint_id: int = Path(ge=1, le=10**12)
@@ -104,6 +109,7 @@ async def contacts(request_id: RequestRef, caller: CallerDep) -> Json:
 
 @router.post(
     "/api/v1/refund-requests/{request_id}/contacts",
+    dependencies=[allowed(Operation.CUSTOMER_CARE)],
     status_code=201,
     summary="Log a call, chat or e-mail with the customer",
     responses=ERRORS,
@@ -135,6 +141,7 @@ async def request_compensations(request_id: RequestRef, caller: CallerDep) -> Js
 
 @router.post(
     "/api/v1/refund-requests/{request_id}/compensations",
+    dependencies=[allowed(Operation.CUSTOMER_CARE)],
     status_code=201,
     summary="Give a coupon, points or store credit",
     responses=ERRORS,
@@ -172,6 +179,7 @@ async def customer_compensations(
 
 @router.post(
     "/api/v1/refund-requests/{request_id}/root-cause",
+    dependencies=[allowed(Operation.TAG_ROOT_CAUSE)],
     summary="Tag why this refund happened",
     responses=ERRORS,
 )

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import Field
 from starlette.responses import Response
 
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.domain.permissions import Operation
+from refundflow.entrypoints.web.deps import CallerDep, CallerOrCustomerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, Strict
 from refundflow.services import notifications
@@ -96,6 +97,7 @@ async def get_template(caller: CallerDep, notice: str = NOTICE, language: str = 
 
 @router.put(
     "/api/v1/notification-templates/{notice}/{language}",
+    dependencies=[allowed(Operation.MANAGE_SETTINGS)],
     summary="Change a template (checked by rendering it against sample data)",
     responses=ERRORS,
 )
@@ -162,7 +164,7 @@ async def preview_template(
     summary="A customer's channels, language and contacts for notifications",
     responses=ERRORS,
 )
-async def get_preferences(caller: CallerDep, customer_id: int = Path(ge=1)) -> Json:
+async def get_preferences(caller: CallerOrCustomerDep, customer_id: int = Path(ge=1)) -> Json:
     return Json(
         await run(
             caller.box,
@@ -176,11 +178,12 @@ async def get_preferences(caller: CallerDep, customer_id: int = Path(ge=1)) -> J
 
 @router.put(
     "/api/v1/customers/{customer_id}/preferences",
+    dependencies=[allowed(Operation.CUSTOMER_PREFERENCES, customers=True)],
     summary="Change a customer's preferences (fields left out keep their value)",
     responses=ERRORS,
 )
 async def put_preferences(
-    body: PreferencesPut, caller: CallerDep, customer_id: int = Path(ge=1)
+    body: PreferencesPut, caller: CallerOrCustomerDep, customer_id: int = Path(ge=1)
 ) -> Json:
     return Json(
         await run(
@@ -220,12 +223,13 @@ async def get_notifications(
 
 @router.post(
     "/api/v1/customers/{customer_id}/push-subscriptions",
+    dependencies=[allowed(Operation.CUSTOMER_PREFERENCES, customers=True)],
     summary="Push a customer's notifications to a browser, the merchant's app or FCM",
     status_code=201,
     responses=ERRORS,
 )
 async def post_push_subscription(
-    body: PushSubscriptionPost, caller: CallerDep, customer_id: int = Path(ge=1)
+    body: PushSubscriptionPost, caller: CallerOrCustomerDep, customer_id: int = Path(ge=1)
 ) -> Json:
     view = await run(
         caller.box,
@@ -247,7 +251,7 @@ async def post_push_subscription(
     responses=ERRORS,
 )
 async def delete_push_subscription(
-    caller: CallerDep, customer_id: int = Path(ge=1), subscription_id: int = Path(ge=1)
+    caller: CallerOrCustomerDep, customer_id: int = Path(ge=1), subscription_id: int = Path(ge=1)
 ) -> Response:
     await run(
         caller.box,

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from refundflow.domain.errors import InvalidInputError, PermissionDeniedError, RefundflowError
 from refundflow.domain.permissions import Operation, may
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.errors import field_name
 from refundflow.entrypoints.web.integration_schemas import OrderBatch, OrderBatchResult
 from refundflow.entrypoints.web.responses import Json
@@ -38,6 +38,7 @@ def _item(raw: dict[str, Any]) -> UpsertOrder | RefundflowError:
 
 @router.post(
     "/batch",
+    dependencies=[allowed(Operation.UPSERT_ORDER)],
     summary="Create or update up to 1,000 orders; per-item results",
     description="Each item has the shape of POST /api/v1/orders and succeeds or fails on its "
     "own: `status` is created, updated, unchanged or failed (with the error). The answer "

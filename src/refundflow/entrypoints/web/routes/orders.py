@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 
 from refundflow.domain.errors import PermissionDeniedError
 from refundflow.domain.permissions import Operation, may
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, OrderCreate, OrderPublic
 from refundflow.services import orders as orders_service
@@ -56,6 +56,7 @@ def to_command(body: OrderCreate) -> orders_service.UpsertOrder:
 
 @router.post(
     "",
+    dependencies=[allowed(Operation.UPSERT_ORDER)],
     summary="Create or update an order by order_no",
     response_model=OrderPublic,
     status_code=201,

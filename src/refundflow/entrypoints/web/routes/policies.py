@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from refundflow.entrypoints.web.deps import CallerDep, ContainerDep, run
+from refundflow.domain.permissions import Operation
+from refundflow.entrypoints.web.deps import CallerDep, ContainerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, Strict
 from refundflow.services import policies, simulation
@@ -104,6 +105,7 @@ async def get_draft(caller: CallerDep) -> Json:
 
 @router.put(
     "/draft",
+    dependencies=[allowed(Operation.MANAGE_SETTINGS)],
     summary="Save the draft (validated; errors name the rule and field)",
     response_model=PolicyPublic,
     responses=ERRORS,
@@ -138,6 +140,7 @@ async def get_policy(caller: CallerDep, version: int = Path(ge=1, le=10**9)) -> 
 
 @router.post(
     "/{version}/simulate",
+    dependencies=[allowed(Operation.MANAGE_SETTINGS)],
     summary="Re-decide the stored requests of a period under a version (a pure read)",
     responses=ERRORS,
 )

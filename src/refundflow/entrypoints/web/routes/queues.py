@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.domain.permissions import Operation
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, Strict
 from refundflow.services import care, queues
@@ -89,6 +90,7 @@ async def release(caller: CallerDep, item_id: ItemId) -> Json:
 
 @router.post(
     "/api/v1/work-items/{item_id}/assign",
+    dependencies=[allowed(Operation.ASSIGN_WORK)],
     summary="Give a step to someone (managers)",
     responses=ERRORS,
 )
@@ -100,6 +102,7 @@ async def assign(caller: CallerDep, item_id: ItemId, body: AssignBody) -> Json:
 
 @router.post(
     "/api/v1/work-items/{item_id}/complete",
+    dependencies=[allowed(Operation.CUSTOMER_CARE)],
     summary="Record a follow-up call (回访) and close it",
     responses=ERRORS,
 )

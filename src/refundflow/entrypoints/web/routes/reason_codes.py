@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.domain.permissions import Operation
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, Strict
 from refundflow.services import reasons
@@ -44,6 +45,7 @@ async def list_reason_codes(caller: CallerDep) -> Json:
 
 @router.put(
     "/{code}",
+    dependencies=[allowed(Operation.MANAGE_SETTINGS)],
     summary="Add or change a reason code (deactivate instead of deleting)",
     response_model=ReasonPublic,
     responses=ERRORS,

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from refundflow.domain.errors import InvalidInputError
+from refundflow.domain.lifecycle import Action
 from refundflow.domain.payouts import PayoutRoute
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, RecordMark
 from refundflow.services.payouts import bank, reconcile, records
@@ -43,6 +44,7 @@ async def get_refund(refund_id: Annotated[int, Path(ge=1)], caller: CallerDep) -
 
 @router.post(
     "/refunds/{refund_id}/mark-paid",
+    dependencies=[allowed(Action.MARK_REFUNDED)],
     summary="Finance confirms one refund paid (e.g. a bank transfer, with its reference)",
     responses=ERRORS,
 )
@@ -63,6 +65,7 @@ async def mark_paid(
 
 @router.post(
     "/refunds/{refund_id}/mark-failed",
+    dependencies=[allowed(Action.MARK_REFUNDED)],
     summary="Finance declares one refund failed (e.g. the bank returned the transfer)",
     responses=ERRORS,
 )
@@ -97,6 +100,7 @@ async def batch_file(batch_id: Annotated[int, Path(ge=1)], caller: CallerDep) ->
     summary="Import the bank's result file (reference,status,bank_reference,amount,reason)",
 )
 async def import_results(request: Request, caller: CallerDep) -> Json:
+    records.require_finance(caller.actor, "import bank results")  # before reading the file
     text = (await _file(request)).decode("utf-8-sig", errors="replace")
     return Json(await run(caller.box, bank.import_result, caller.box.uows, text, caller.actor))
 
@@ -110,6 +114,7 @@ async def reconcile_statement(route: str, request: Request, caller: CallerDep) -
     from refundflow.adapters.gateways.statements import parse_statement
     from refundflow.services.parsing import parse_enum
 
+    records.require_finance(caller.actor, "reconcile statements")  # before reading the file
     which = parse_enum(PayoutRoute, route, "route")
     rows = parse_statement(which, await _file(request))
     return Json(

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from refundflow.domain.errors import PermissionDeniedError
-from refundflow.domain.permissions import Role
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.domain.lifecycle import Action
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, Strict
 from refundflow.services import warehouse
@@ -26,11 +25,12 @@ class ScanBody(Strict):
 
 
 @router.post(
-    "/api/v1/warehouse/scan", summary="Receive the parcel a scanned code names", responses=ERRORS
+    "/api/v1/warehouse/scan",
+    dependencies=[allowed(Action.RECEIVE)],
+    summary="Receive the parcel a scanned code names",
+    responses=ERRORS,
 )
 async def scan(body: ScanBody, caller: CallerDep) -> Json:
-    if caller.actor.role not in (Role.WAREHOUSE, Role.ADMIN):
-        raise PermissionDeniedError("only the warehouse receives parcels")
     return Json(
         await run(caller.box, warehouse.scan, caller.box.uows, caller.actor, body.code, body.note)
     )

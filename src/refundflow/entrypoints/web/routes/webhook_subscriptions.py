@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from refundflow.domain.errors import InvalidInputError
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.domain.permissions import Operation
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.integration_schemas import (
     DeliveryDetail,
     DeliveryPage,
@@ -28,6 +29,7 @@ Id = Annotated[int, Path(ge=1, le=2**62)]
 
 @router.post(
     "/api/v1/webhook-subscriptions",
+    dependencies=[allowed(Operation.MANAGE_WEBHOOKS)],
     summary="Subscribe a URL to events (the answer shows the secret, once)",
     status_code=201,
     response_model=SubscriptionPublic,
@@ -67,6 +69,7 @@ async def get_subscription(subscription_id: Id, caller: CallerDep) -> Json:
 
 @router.patch(
     "/api/v1/webhook-subscriptions/{subscription_id}",
+    dependencies=[allowed(Operation.MANAGE_WEBHOOKS)],
     summary="Change the URL, the events, the description, or pause it (active: false)",
     response_model=SubscriptionPublic,
     responses=ERRORS,
@@ -91,6 +94,7 @@ async def update_subscription(
 
 @router.post(
     "/api/v1/webhook-subscriptions/{subscription_id}/rotate-secret",
+    dependencies=[allowed(Operation.MANAGE_WEBHOOKS)],
     summary="A new secret; the old one keeps signing for overlap_hours",
     response_model=SubscriptionPublic,
     responses=ERRORS,

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import Field
 
-from refundflow.entrypoints.web.deps import CallerDep, run
+from refundflow.domain.permissions import Operation
+from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, Strict
 from refundflow.services import care, sla_settings
@@ -48,7 +49,12 @@ async def list_sla_rules(caller: CallerDep) -> Json:
     return Json(await run(caller.box, sla_settings.list_rules, caller.box.uows, caller.actor))
 
 
-@router.put("/api/v1/sla-rules", summary="Replace every service-level rule", responses=ERRORS)
+@router.put(
+    "/api/v1/sla-rules",
+    dependencies=[allowed(Operation.MANAGE_SETTINGS)],
+    summary="Replace every service-level rule",
+    responses=ERRORS,
+)
 async def put_sla_rules(body: list[SlaRuleBody], caller: CallerDep) -> Json:
     raw = [rule.model_dump(exclude={"id"}) for rule in body]
     return Json(
@@ -75,7 +81,10 @@ async def calendar_days(caller: CallerDep) -> Json:
 
 
 @router.put(
-    "/api/v1/calendar/days", summary="Replace the shop's own calendar days", responses=ERRORS
+    "/api/v1/calendar/days",
+    dependencies=[allowed(Operation.MANAGE_SETTINGS)],
+    summary="Replace the shop's own calendar days",
+    responses=ERRORS,
 )
 async def put_calendar_days(body: list[CalendarDay], caller: CallerDep) -> Json:
     return Json(
@@ -95,7 +104,10 @@ async def root_cause_tags(caller: CallerDep) -> Json:
 
 
 @router.put(
-    "/api/v1/root-cause-tags/{code}", summary="Add or change a root-cause tag", responses=ERRORS
+    "/api/v1/root-cause-tags/{code}",
+    dependencies=[allowed(Operation.MANAGE_SETTINGS)],
+    summary="Add or change a root-cause tag",
+    responses=ERRORS,
 )
 async def put_root_cause_tag(
     body: TagBody, caller: CallerDep, code: str = Path(pattern=r"^[a-z][a-z0-9_]{1,39}$")
