@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,32 @@ def test_tokens_create_prints_the_token_alone_on_the_last_line(empty_sqlite: str
     last = out.strip().splitlines()[-1]
     assert last.startswith("rf_") and " " not in last
     assert count(empty_sqlite, "api_tokens") == 1
+
+
+def test_a_revoked_token_is_refused_within_the_cache_period(empty_sqlite: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from refundflow.entrypoints.settings import Settings
+    from refundflow.entrypoints.web.app import create_app
+
+    cli("migrate", url=empty_sqlite)
+    token = cli("tokens", "create", "--role", "cs", "--name", "call centre", url=empty_sqlite)
+    secret = token.stdout.strip().splitlines()[-1]
+    settings = Settings(database_url=empty_sqlite, environment="test", token_cache_seconds=0.5)
+    with TestClient(create_app(settings)) as web:
+        me = {"Authorization": f"Bearer {secret}"}
+        assert web.get("/api/v1/reason-codes", headers=me).status_code == 200
+        listed = cli("tokens", "list", url=empty_sqlite).stdout
+        assert "\tcs\tcall centre\t" in listed and "live" in listed
+        assert "used never" not in listed, "the last use is recorded"
+        assert secret not in listed
+        token_id = listed.split("\t", 1)[0]
+        assert "revoked" in cli("tokens", "revoke", token_id, url=empty_sqlite).stdout
+        time.sleep(0.6)  # the cache period (REFUNDFLOW_TOKEN_CACHE_SECONDS, at most 60)
+        assert web.get("/api/v1/reason-codes", headers=me).status_code == 401
+    again = cli("tokens", "revoke", token_id, url=empty_sqlite, check=False)
+    assert again.returncode == 1 and "no live API token" in again.stderr
+    assert "revoked" in cli("tokens", "list", url=empty_sqlite).stdout
 
 
 def test_a_bad_role_fails_with_a_message_and_writes_nothing(empty_sqlite: str) -> None:

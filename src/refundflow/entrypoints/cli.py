@@ -141,6 +141,35 @@ def tokens_create(
     typer.echo(token)
 
 
+@tokens.command("list")
+def tokens_list() -> None:
+    """List API tokens: id, role, name, created, last used, revoked (never the token)."""
+    from refundflow.services.auth import list_tokens
+
+    with _container() as box:
+        rows = list_tokens(box.uows)
+    for t in rows:
+        used = t["last_used_at"].isoformat(timespec="seconds") if t["last_used_at"] else "never"
+        state = f"revoked {t['revoked_at']:%Y-%m-%d}" if t["revoked_at"] else "live"
+        created = t["created_at"].isoformat(timespec="seconds")
+        typer.echo(f"{t['id']}\t{t['role']}\t{t['name']}\t{created}\tused {used}\t{state}")
+
+
+@tokens.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="the id from `tokens list`")],
+) -> None:
+    """Revoke an API token; it stops working within REFUNDFLOW_TOKEN_CACHE_SECONDS (≤ 60)."""
+    from refundflow.services.auth import revoke_token
+
+    with _container() as box:
+        try:
+            revoke_token(box.uows, token_id)
+        except RefundflowError as exc:
+            raise _fail(exc) from None
+    out.print(f"token {token_id} revoked")
+
+
 @users.command("add")
 def users_add(
     email: Annotated[str, typer.Option(help="login e-mail")],

@@ -12,13 +12,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from refundflow.domain.actors import Actor, ActorKind
 from refundflow.domain.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
+    NotFoundError,
     PermissionDeniedError,
 )
 from refundflow.domain.permissions import STAFF_ROLES, Operation, Role, may
@@ -58,6 +59,24 @@ def issue_token(uows: UnitOfWorkFactory, role: str, name: str) -> str:
         uow.credentials.add_token(name, checked_role, token_hash(token), uow.now())
         uow.commit()
     return token
+
+
+def list_tokens(uows: UnitOfWorkFactory) -> list[dict[str, Any]]:
+    """Every API token with its role, creation, last use and revocation (never the token)."""
+    with uows(write=False) as uow:
+        return uow.credentials.tokens()
+
+
+def revoke_token(uows: UnitOfWorkFactory, token_id: int, *, by: str = "cli") -> None:
+    """Revoke a token: it stops working within the token cache period (≤ 60 s)."""
+    with uows() as uow:
+        if not uow.credentials.revoke_token(token_id, uow.now()):
+            raise NotFoundError(
+                f"no live API token {token_id}: see `refundflow tokens list`",
+                details={"token_id": token_id},
+            )
+        audit.record(uow, by, "token.revoked", f"token:{token_id}", {})
+        uow.commit()
 
 
 def add_user(

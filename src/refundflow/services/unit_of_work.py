@@ -196,6 +196,14 @@ class CredentialsRepository(Protocol):
 
     def touch_token(self, token_id: int, at: datetime) -> None: ...
 
+    def tokens(self) -> list[dict[str, Any]]:
+        """Every token: id, name, role, created_at, last_used_at, revoked_at (no hashes)."""
+        ...
+
+    def revoke_token(self, token_id: int, at: datetime) -> bool:
+        """Revoke a live token; False when there is no such live token."""
+        ...
+
     def add_user(
         self, email: str, name: str, role: Role, password_hash: str, at: datetime
     ) -> int: ...

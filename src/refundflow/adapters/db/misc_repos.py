@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from refundflow.adapters.db.sql import Sql
 from refundflow.domain.permissions import Role
@@ -63,6 +64,36 @@ class SqlCredentialsRepository:
         if row is None:
             return None
         return TokenRecord(row[0], row[1], Role(row[2]), row[3] is not None)
+
+    def tokens(self) -> list[dict[str, Any]]:
+        dt = self.sql.dt
+        return [
+            {
+                "id": r[0],
+                "name": r[1],
+                "role": r[2],
+                "created_at": dt(r[3]),
+                "last_used_at": dt(r[4]),
+                "revoked_at": dt(r[5]),
+            }
+            for r in self.sql.all(
+                "SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens "
+                "ORDER BY id"
+            )
+        ]
+
+    def revoke_token(self, token_id: int, at: datetime) -> bool:
+        live = self.sql.scalar(
+            "SELECT COUNT(*) FROM api_tokens WHERE id = :id AND revoked_at IS NULL",
+            {"id": token_id},
+        )
+        if not live:
+            return False
+        self.sql.run(
+            "UPDATE api_tokens SET revoked_at = :at WHERE id = :id",
+            {"id": token_id, "at": self.sql.ts(at)},
+        )
+        return True
 
     def touch_token(self, token_id: int, at: datetime) -> None:
         self.sql.run(
