@@ -40,6 +40,7 @@ class Operation(StrEnum):
     MANAGE_WEBHOOKS = "manage_webhooks"
     EXPORT_REQUESTS = "export_requests"
     CUSTOMER_PREFERENCES = "customer_preferences"  # read and change where messages go
+    VIEW_DASHBOARD = "view_dashboard"
 
 
 _CS = frozenset({Role.CS, Role.MANAGER})
@@ -68,6 +69,7 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Operation.MANAGE_SETTINGS: frozenset({Role.MANAGER}),
     Operation.MANAGE_WEBHOOKS: frozenset({Role.MANAGER}),
     Operation.EXPORT_REQUESTS: frozenset({Role.MANAGER, Role.FINANCE}),
+    Operation.VIEW_DASHBOARD: frozenset({Role.MANAGER}),
     # A customer only their own (checked by the use case).
     Operation.CUSTOMER_PREFERENCES: _CS | {Role.INTEGRATION, Role.CUSTOMER},
 }

@@ -69,6 +69,7 @@ orders = Table(
     _time("created_at", nullable=False),
     _time("updated_at", nullable=False),
     Index("ix_orders_customer_placed", "customer_id", "placed_at"),
+    Index("ix_orders_placed_at", "placed_at"),  # the dashboard's orders of a period
 )
 
 order_lines = Table(

@@ -29,6 +29,7 @@ from refundflow.entrypoints.web.routes import (
     gateways,
     health,
     integrations,
+    metrics,
     notifications,
     order_batches,
     orders,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(integrations.router)
     app.include_router(webhook_subscriptions.router)
     app.include_router(events.router)
+    app.include_router(metrics.router)
     _declare_bearer_auth(app)
     _serve_docs(app)
     return app
