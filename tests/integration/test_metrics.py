@@ -4,16 +4,23 @@ the code that computes the dashboard."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import re
 import statistics
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
+from refundflow.adapters.security import Argon2Hasher
 from refundflow.entrypoints.bootstrap import Container
 from refundflow.services import customer
+from refundflow.services.auth import add_user
 from refundflow.services.clock import ManualClock
 from tests.conftest import publish
 from tests.integration.api import Api, order_body, request_body
@@ -310,3 +317,78 @@ def test_bad_periods_are_refused_with_a_reason(
     response = api.as_("manager").get("/api/v1/metrics/summary", params=params)
     assert response.status_code == 422
     assert words in response.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- the console page
+def _console(client: TestClient, box: Container, role: str) -> TestClient:
+    email = f"{role}@shop.example.cn"
+    add_user(box.uows, Argon2Hasher(), email=email, role=role, password="pw-correct-42", name=role)
+    login = client.get("/console/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+    assert csrf is not None
+    form = {"email": email, "password": "pw-correct-42", "csrf_token": csrf.group(1)}
+    assert client.post("/console/login", data=form, follow_redirects=False).status_code == 303
+    return client
+
+
+def test_the_dashboard_page_shows_each_figure_beside_the_previous_period(
+    client: TestClient, box: Container, history: dict[str, Any]
+) -> None:
+    _console(client, box, "manager")
+    page = client.get("/console/dashboard", params={**PERIOD, "lang": "en"})
+    assert page.status_code == 200, page.text
+    html = page.text
+    requests = re.search(
+        r'data-figure="requests">.*?class="value"[^>]*>([^<]+)<.*?class="previous">([^<]+)<',
+        html,
+        re.S,
+    )
+    assert requests is not None and requests.groups() == ("4", "1")
+    rate = re.search(r'data-figure="refund_rate">.*?class="value"[^>]*>([^<]+)<', html, re.S)
+    assert rate is not None and rate.group(1) == "80.0%"  # 4 requests / 5 orders
+    assert 'hx-trigger="every 30s"' in html and "/static/dashboard.js" in html
+    assert "<script>" not in html  # the CSP allows no inline script
+    for name in ("kpis", "daily", "reason", "category", "sku", "channel", "tier", "root_cause"):
+        assert f"/console/dashboard/export/{name}.csv?from=2026-11-20&amp;to=2026-11-26" in html
+    live = client.get("/console/dashboard/live", params=PERIOD)
+    assert live.status_code == 200 and live.text.lstrip().startswith('<div id="dash-live"')
+
+
+def test_every_table_downloads_as_csv_and_excel_with_the_figures(
+    client: TestClient, box: Container, api: Api, history: dict[str, Any]
+) -> None:
+    _console(client, box, "manager")
+    reply = client.get("/console/dashboard/export/reason.csv", params=PERIOD)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/csv")
+    assert "dashboard-reason-20261120-20261126.csv" in reply.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(reply.content.decode("utf-8-sig"))))
+    by_key = {row["key"]: row for row in rows}
+    docs = [api.get(f"/api/v1/refund-requests/{rid}").json() for rid in history["ids"]]
+    for reason in {d["reason"] for d in docs}:
+        mine = [d for d in docs if d["reason"] == reason]
+        assert int(by_key[reason]["requests"]) == len(mine)
+        refunded = [d for d in mine if d["status"] == "refunded"]
+        assert int(by_key[reason]["refunded"]) == len(refunded)
+        total = sum(Decimal(d["amount_refunded"]) for d in refunded)
+        assert by_key[reason]["amount_refunded"] == (f"{total:.2f} CNY" if refunded else "0")
+    daily = client.get("/console/dashboard/export/daily.xlsx", params=PERIOD)
+    assert daily.status_code == 200
+    sheet = load_workbook(io.BytesIO(daily.content)).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == ("day", "requests", "orders", "refunded", "auto_decided")
+    assert [v[0] for v in values[1:]] == [f"2026-11-{d}" for d in range(20, 27)]
+    assert sum(int(v[1]) for v in values[1:]) == len(docs)  # type: ignore[arg-type]
+    kpis = client.get("/console/dashboard/export/kpis.csv", params=PERIOD)
+    text = kpis.content.decode("utf-8-sig")
+    figures = {r["figure"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert (figures["requests"]["current"], figures["requests"]["previous"]) == ("4", "1")
+    assert figures["compensation_cost"]["current"] == "20.00 CNY"
+    assert client.get("/console/dashboard/export/secrets.csv", params=PERIOD).status_code == 404
+
+
+def test_the_dashboard_page_is_for_managers_and_admins(client: TestClient, box: Container) -> None:
+    _console(client, box, "cs")
+    assert client.get("/console/dashboard").status_code == 403
+    assert client.get("/console/dashboard/export/kpis.csv").status_code == 403

@@ -17,7 +17,12 @@ import refundflow
 from refundflow.entrypoints.bootstrap import Container, bootstrap
 from refundflow.entrypoints.settings import Settings
 from refundflow.entrypoints.web import errors
-from refundflow.entrypoints.web.console import desk_pages, session_pages, work_pages
+from refundflow.entrypoints.web.console import (
+    dashboard_pages,
+    desk_pages,
+    session_pages,
+    work_pages,
+)
 from refundflow.entrypoints.web.pages import policy as policy_page
 from refundflow.entrypoints.web.pages import portal as portal_pages
 from refundflow.entrypoints.web.ratelimit import RateLimits
@@ -108,6 +113,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(session_pages.router)
     app.include_router(desk_pages.router)
     app.include_router(work_pages.router)
+    app.include_router(dashboard_pages.router)
     app.include_router(integrations.router)
     app.include_router(webhook_subscriptions.router)
     app.include_router(events.router)
