@@ -100,12 +100,10 @@ class MetricsReader(Protocol):
 
     def headline(self, window: Window) -> Headline: ...
 
-    def duration_count(self, metric: str, window: Window) -> int:
-        """How many durations of ``metric`` (``refund``, ``first_response``) the cohort has."""
-        ...
-
-    def duration_ranks(self, metric: str, window: Window, ranks: Sequence[int]) -> dict[int, float]:
-        """The durations (seconds) at the given 1-based ranks in ascending order."""
+    def duration_ranks(self, metric: str, window: Window) -> tuple[int, dict[int, float]]:
+        """How many durations (seconds) of ``metric`` (``refund``, ``first_response``) the
+        cohort has, and the values at the ranks ``quantile_ranks`` names (1-based, in
+        ascending order)."""
         ...
 
     def breakdown(self, dimension: str, window: Window, limit: int) -> list[BreakdownRow]:
@@ -196,9 +194,10 @@ def exact_quantiles(count: int, at: dict[int, float]) -> tuple[float | None, flo
 
 
 def quantile_ranks(count: int) -> list[int]:
+    """The ranks ``exact_quantiles`` reads (the reader returns the values at them)."""
     if not count:
         return []
-    return sorted({(count + 1) // 2, max(count // 2, 1), count // 2 + 1, math.ceil(0.9 * count)})
+    return sorted({(count + 1) // 2, count // 2, count // 2 + 1, math.ceil(0.9 * count)} - {0})
 
 
 def _hours(seconds: float | None) -> float | None:
@@ -220,9 +219,8 @@ def figures(reader: MetricsReader, window: Window) -> dict[str, Any]:
         ("refund", "hours_to_refund"),
         ("first_response", "hours_to_first_response"),
     ):
-        count = reader.duration_count(metric, window)
-        ranks = quantile_ranks(count)
-        median, p90 = exact_quantiles(count, reader.duration_ranks(metric, window, ranks))
+        count, at = reader.duration_ranks(metric, window)
+        median, p90 = exact_quantiles(count, at)
         out[f"median_{name}"] = _hours(median)
         out[f"p90_{name}"] = _hours(p90)
     out.update(

@@ -130,24 +130,19 @@ class SqlMetricsReader:
             )
         raise ValueError(f"unknown duration {metric!r}")
 
-    def duration_count(self, metric: str, window: Window) -> int:
-        query = f"SELECT COUNT(*) FROM ({self._durations(metric)}) x"
-        return int(self.sql.scalar(query, self._window(window)) or 0)
-
-    def duration_ranks(self, metric: str, window: Window, ranks: Sequence[int]) -> dict[int, float]:
-        if not ranks:
-            return {}
-        p = self._window(window)
-        marks = []
-        for i, rank in enumerate(ranks):
-            p[f"k{i}"] = rank
-            marks.append(f":k{i}")
+    def duration_ranks(self, metric: str, window: Window) -> tuple[int, dict[int, float]]:
+        # One sort: the count comes with every row (COUNT(*) OVER ()), and the rows kept are
+        # the ranks services.metrics.quantile_ranks names, in integer arithmetic:
+        # (n+1)/2, n/2, n/2+1 and ceil(0.9 n) = (9n+9)/10.
         rows = self.sql.all(
-            "SELECT y.rk, y.d FROM (SELECT x.d, ROW_NUMBER() OVER (ORDER BY x.d) AS rk "
-            f"FROM ({self._durations(metric)}) x) y WHERE y.rk IN ({', '.join(marks)})",
-            p,
+            "SELECT y.n, y.rk, y.d FROM (SELECT x.d, ROW_NUMBER() OVER (ORDER BY x.d) AS rk, "
+            f"COUNT(*) OVER () AS n FROM ({self._durations(metric)}) x) y "
+            "WHERE y.rk IN ((y.n + 1) / 2, y.n / 2, y.n / 2 + 1, (9 * y.n + 9) / 10)",
+            self._window(window),
         )
-        return {int(rank): float(value) for rank, value in rows}
+        if not rows:
+            return 0, {}
+        return int(rows[0][0]), {int(rank): float(value) for _, rank, value in rows}
 
     # ------------------------------------------------------------------ breakdowns
     def breakdown(self, dimension: str, window: Window, limit: int) -> list[BreakdownRow]:
