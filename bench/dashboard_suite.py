@@ -66,6 +66,9 @@ _COMPLETE = [
     "action, from_status, to_status, data) SELECT id, refunded_at, 'staff', 'finance', 'f', "
     "'mark-refunded', 'refunding', 'refunded', '{}' FROM refund_requests "
     "WHERE refunded_at IS NOT NULL",
+    "UPDATE refund_requests SET first_response_at = (SELECT MIN(e.at) "
+    "FROM refund_request_events e WHERE e.request_id = refund_requests.id "
+    "AND e.actor_kind IN ('staff', 'policy') AND e.action <> 'submit')",
     "INSERT INTO work_items (request_id, kind, queue, step, state, priority, due_at, "
     "business_hours, created_at, closed_at) SELECT id, 'status', 'cs', 'review', 'done', "
     "'normal', datetime(created_at, '+24 hours'), 0, created_at, approved_at "

@@ -136,6 +136,9 @@ refund_requests = Table(
     Column("auto_execute", Boolean, nullable=False, server_default="0"),
     _time("approved_at"),
     _time("refunded_at"),
+    # The first event by staff or the policy after the submission (the dashboard's first
+    # response), written with the request by requests_repo.
+    _time("first_response_at"),
     Column("approved_by", String(64)),
     Column("finance_approval_required", Boolean, nullable=False, server_default="0"),
     Column("finance_approved_by", String(64)),
@@ -155,6 +158,24 @@ refund_requests = Table(
     Index("ix_refund_requests_status_id", "status", "id"),
     Index("ix_refund_requests_customer_created", "customer_id", "created_at"),
     Index("ix_refund_requests_created_at", "created_at"),
+    # Everything the dashboard aggregates over a period: its scans read this index alone.
+    Index(
+        "ix_refund_requests_dashboard",
+        "created_at",
+        "parent_id",
+        "currency",
+        "type",
+        "decision_outcome",
+        "appealed",
+        "refunded_at",
+        "amount_refunded_minor",
+        "first_response_at",
+        "reason",
+        "channel",
+        "customer_tier",
+        "root_cause",
+        "id",
+    ),
 )
 
 # The request as the API shows it, rewritten in the same transaction as every change to the
