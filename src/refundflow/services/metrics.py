@@ -106,8 +106,9 @@ class MetricsReader(Protocol):
         ascending order)."""
         ...
 
-    def breakdown(self, dimension: str, window: Window, limit: int) -> list[BreakdownRow]:
-        """Requests of the cohort per value of ``dimension``, most requests first."""
+    def breakdowns(self, window: Window, limit: int) -> dict[str, list[BreakdownRow]]:
+        """Requests of the cohort per value of each of ``DIMENSIONS``, most requests first
+        (then by key), at most ``limit`` rows each."""
         ...
 
     def daily(self, days: Sequence[tuple[date, Window]]) -> list[DayRow]: ...
@@ -261,10 +262,8 @@ def summary(uows: UnitOfWorkFactory, actor: Actor, period: Period) -> dict[str, 
         before = period.previous()
         previous = figures(reader, before.window(tz))
         breakdowns = {
-            f"by_{dimension}": _rows(
-                reader.breakdown(dimension, window, BREAKDOWN_LIMIT), current["requests"]
-            )
-            for dimension in DIMENSIONS
+            f"by_{dimension}": _rows(rows, current["requests"])
+            for dimension, rows in reader.breakdowns(window, BREAKDOWN_LIMIT).items()
         }
         daily = reader.daily(period.each_day(tz))
     return {

@@ -14,22 +14,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from refundflow.adapters.db.sql import Sql
-from refundflow.services.metrics import BreakdownRow, DayRow, Headline, Window
+from refundflow.adapters.db.sql import SEP, Sql
+from refundflow.services.metrics import DIMENSIONS, BreakdownRow, DayRow, Headline, Window
 
 COHORT = "r.parent_id IS NULL AND r.created_at >= :s AND r.created_at < :e"
 AUTO = "CASE WHEN r.decision_outcome IN ('approve', 'reject') THEN 1 ELSE 0 END"
 REFUNDED = "CASE WHEN r.refunded_at IS NOT NULL THEN 1 ELSE 0 END"
 # Steps held by the customer (shipping the goods back) or by the clock are not staff's SLA.
 NOT_STAFF_QUEUES = "('customer', 'system')"
-
-# Breakdown columns on the request row itself; category and sku come from the lines.
-_COLUMNS = {
-    "reason": "r.reason",
-    "channel": "r.channel",
-    "tier": "r.customer_tier",
-    "root_cause": "COALESCE(r.root_cause, '')",
-}
 
 
 def _sums(rows: Sequence[tuple[Any, ...]]) -> tuple[tuple[str, int], ...]:
@@ -38,6 +30,24 @@ def _sums(rows: Sequence[tuple[Any, ...]]) -> tuple[tuple[str, int], ...]:
         if minor:
             totals[currency] += int(minor)
     return tuple(sorted(totals.items()))
+
+
+def _add(
+    group: dict[str, list[Any]], key: str, currency: str, count: int, refunded: int, minor: int
+) -> None:
+    entry = group.setdefault(key or "", [0, 0, []])
+    entry[0] += int(count)
+    entry[1] += int(refunded or 0)
+    entry[2].append((currency, minor))
+
+
+def _top(group: dict[str, list[Any]], limit: int) -> list[BreakdownRow]:
+    """Most requests first, then by key."""
+    ordered = sorted(group.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    return [
+        BreakdownRow(key, count, refunded, _sums(money))
+        for key, (count, refunded, money) in ordered
+    ]
 
 
 class SqlMetricsReader:
@@ -141,42 +151,36 @@ class SqlMetricsReader:
         return int(rows[0][0]), {int(rank): float(value) for _, rank, value in rows}
 
     # ------------------------------------------------------------------ breakdowns
-    def breakdown(self, dimension: str, window: Window, limit: int) -> list[BreakdownRow]:
+    def breakdowns(self, window: Window, limit: int) -> dict[str, list[BreakdownRow]]:
         p = self._window(window)
-        if dimension in _COLUMNS:
-            rows = self.sql.all(
-                f"SELECT {_COLUMNS[dimension]} AS k, r.currency, COUNT(*), SUM({REFUNDED}), "
+        groups: dict[str, dict[str, list[Any]]] = {d: {} for d in DIMENSIONS}
+        # Four breakdowns from one pass: the combinations are few (reasons × channels ×
+        # tiers × root causes), so they are grouped once and added up here.
+        for reason, channel, tier, cause, *sums in self.sql.all(
+            "SELECT r.reason, r.channel, r.customer_tier, COALESCE(r.root_cause, ''), "
+            f"r.currency, COUNT(*), SUM({REFUNDED}), SUM(COALESCE(r.amount_refunded_minor, 0)) "
+            f"FROM refund_requests r WHERE {COHORT} GROUP BY 1, 2, 3, 4, 5",
+            p,
+        ):
+            for dimension, key in (
+                ("reason", reason),
+                ("channel", channel),
+                ("tier", tier),
+                ("root_cause", cause),
+            ):
+                _add(groups[dimension], key, *sums)
+        # A request counts once per category (sku) among its lines, with its whole amount:
+        # grouped by the request's set of categories (skus), split here.
+        for dimension, column in (("category", "r.categories"), ("sku", "r.skus")):
+            for joined, *sums in self.sql.all(
+                f"SELECT {column}, r.currency, COUNT(*), SUM({REFUNDED}), "
                 "SUM(COALESCE(r.amount_refunded_minor, 0)) "
                 f"FROM refund_requests r WHERE {COHORT} GROUP BY 1, 2",
                 p,
-            )
-        elif dimension in ("category", "sku"):
-            # A request counts once per category (sku) among its lines; the amount is what
-            # its lines of that category came to, once the request was refunded.
-            key = "ol.category" if dimension == "category" else "rl.sku"
-            rows = self.sql.all(
-                f"SELECT {key} AS k, r.currency, COUNT(DISTINCT r.id), "
-                "COUNT(DISTINCT CASE WHEN r.refunded_at IS NOT NULL THEN r.id END), "
-                "SUM(CASE WHEN r.refunded_at IS NOT NULL THEN rl.amount_minor ELSE 0 END) "
-                "FROM refund_requests r "
-                "JOIN refund_request_lines rl ON rl.request_id = r.id "
-                "JOIN order_lines ol ON ol.id = rl.order_line_id "
-                f"WHERE {COHORT} GROUP BY 1, 2",
-                p,
-            )
-        else:
-            raise ValueError(f"unknown dimension {dimension!r}")
-        merged: dict[str, list[Any]] = {}
-        for key, currency, count, refunded, minor in rows:
-            entry = merged.setdefault(key or "", [0, 0, []])
-            entry[0] += int(count)
-            entry[1] += int(refunded or 0)
-            entry[2].append((currency, minor))
-        ordered = sorted(merged.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
-        return [
-            BreakdownRow(key, count, refunded, _sums(money))
-            for key, (count, refunded, money) in ordered
-        ]
+            ):
+                for key in set(joined.split(SEP)) if joined else {""}:
+                    _add(groups[dimension], key, *sums)
+        return {dimension: _top(groups[dimension], limit) for dimension in DIMENSIONS}
 
     # ------------------------------------------------------------------ trend
     def daily(self, days: Sequence[tuple[date, Window]]) -> list[DayRow]:

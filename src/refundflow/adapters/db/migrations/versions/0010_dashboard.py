@@ -12,6 +12,8 @@ Create Date: 2026-11-26 07:00:00
   Existing requests are filled from their timelines.
 - ``ix_refund_requests_dashboard``: the period's requests and every column the dashboard
   aggregates, so its scans read the index alone, never the wide request rows.
+- ``ix_work_items_request`` also carries queue, deadline and closing time (SLA compliance
+  from the index, same number of index writes), and ``ix_surveys_request_csat`` the score.
 """
 
 from __future__ import annotations
@@ -38,8 +40,11 @@ DASHBOARD_COLUMNS = [
     "channel",
     "customer_tier",
     "root_cause",
+    "categories",
+    "skus",
     "id",
 ]
+WORK_ITEMS = ["request_id", "state", "queue", "due_at", "closed_at"]
 
 
 def upgrade() -> None:
@@ -52,9 +57,15 @@ def upgrade() -> None:
         "AND e.actor_kind IN ('staff', 'policy') AND e.action <> 'submit')"
     )
     op.create_index("ix_refund_requests_dashboard", "refund_requests", DASHBOARD_COLUMNS)
+    op.drop_index("ix_work_items_request", table_name="work_items")
+    op.create_index("ix_work_items_request", "work_items", WORK_ITEMS)
+    op.create_index("ix_surveys_request_csat", "surveys", ["request_id", "csat"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_surveys_request_csat", table_name="surveys")
+    op.drop_index("ix_work_items_request", table_name="work_items")
+    op.create_index("ix_work_items_request", "work_items", ["request_id", "state"])
     op.drop_index("ix_refund_requests_dashboard", table_name="refund_requests")
     with op.batch_alter_table("refund_requests") as batch:
         batch.drop_column("first_response_at")
