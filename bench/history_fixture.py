@@ -74,8 +74,12 @@ def _ts(at: datetime) -> str:
 def _version_key() -> str:
     from refundflow.adapters.db.migrate import head_revision
 
-    source = Path(__file__).read_bytes()
-    return f"{head_revision()}-{hashlib.sha256(source).hexdigest()[:8]}"
+    # The generator and every migration: a migration edited in place changes the schema too.
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    versions = Path(head_revision.__code__.co_filename).parent / "migrations" / "versions"
+    for migration in sorted(versions.glob("*.py")):
+        digest.update(migration.read_bytes())
+    return f"{head_revision()}-{digest.hexdigest()[:8]}"
 
 
 def history_database(requests: int, *, seed: int = 11) -> Path:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import http_pairs, import_suite, payouts_suite, policy_suite, simulation_suite
+from bench import (
+    dashboard_suite,
+    http_pairs,
+    import_suite,
+    payouts_suite,
+    policy_suite,
+    simulation_suite,
+)
 from bench.options import RunOptions
 from bench.rows import Row
 
@@ -49,6 +56,11 @@ SUITES: dict[str, Suite] = {
             "import",
             "order lines/s of `refundflow import orders` (CSV → SQLite) against bare executemany",
             import_suite.run,
+        ),
+        Suite(
+            "dashboard",
+            "every dashboard figure over 1,000,000 stored requests against the same SQL, bare",
+            dashboard_suite.run,
         ),
     )
 }

@@ -190,6 +190,7 @@ ROWS: list[Row] = [
     api("POST", "/api/v1/orders", table(Operation.UPSERT_ORDER), json=ORDER),
     api("POST", "/api/v1/orders/batch", table(Operation.UPSERT_ORDER), json={"orders": [ORDER]}),
     api("GET", "/api/v1/orders/{order_no}", table(Operation.READ_ORDER)),
+    api("GET", "/api/v1/metrics/summary", table(Operation.VIEW_DASHBOARD)),
     api("GET", "/api/v1/customers/{customer_id}/store-credit", table(Operation.READ_ORDER)),
     # ------------------------------------------------------------------ refund requests
     api("POST", "/api/v1/refund-requests", table(Operation.CREATE_REQUEST), json=REQUEST),
@@ -566,6 +567,15 @@ ROWS: list[Row] = [
     console("GET", "/console/finance/batches/{batch_id}.csv", table(Action.MARK_REFUNDED)),
     console("POST", "/console/finance/bank-results", table(Action.MARK_REFUNDED)),
     console("POST", "/console/finance/reconcile", table(Action.MARK_REFUNDED)),
+    # The dashboard: the table's view_dashboard (managers; admins as always).
+    console("GET", "/console/dashboard", table(Operation.VIEW_DASHBOARD)),
+    console("GET", "/console/dashboard/live", table(Operation.VIEW_DASHBOARD)),
+    console(
+        "GET",
+        "/console/dashboard/export/{name}.{fmt}",
+        table(Operation.VIEW_DASHBOARD),
+        values={"name": "reason", "fmt": "csv"},
+    ),
     # The policy editor and the settings: the table's manage_settings (users: admins only).
     *[
         console(method, path, SETTINGS, **kw)

@@ -45,6 +45,7 @@ class Operation(StrEnum):
     READ_COMPENSATION = "read_compensation"
     TAG_ROOT_CAUSE = "tag_root_cause"
     ASSIGN_WORK = "assign_work"  # hand a step to someone, or take it back from its owner
+    VIEW_DASHBOARD = "view_dashboard"
 
 
 _CS = frozenset({Role.CS, Role.MANAGER})
@@ -73,6 +74,7 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Operation.MANAGE_SETTINGS: frozenset({Role.MANAGER}),
     Operation.MANAGE_WEBHOOKS: frozenset({Role.MANAGER}),
     Operation.EXPORT_REQUESTS: frozenset({Role.MANAGER, Role.FINANCE}),
+    Operation.VIEW_DASHBOARD: frozenset({Role.MANAGER}),
     # A customer only their own (checked by the use case).
     Operation.CUSTOMER_PREFERENCES: _CS | {Role.INTEGRATION, Role.CUSTOMER},
     Operation.CUSTOMER_CARE: _CS,

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from refundflow.domain.payouts import RecordStatus, RefundRecord
     from refundflow.domain.webhooks import Subscription
     from refundflow.policy.history import CustomerHistory
+    from refundflow.services.metrics import MetricsReader
     from refundflow.services.notifications.ports import NotificationsRepository
     from refundflow.services.outbox import OutboxMessage
     from refundflow.services.payouts.ports import PaymentFacts
@@ -639,6 +640,9 @@ class UnitOfWork(Protocol):
 
     @property
     def gateway_events(self) -> GatewayEventsRepository: ...
+
+    @property
+    def metrics(self) -> MetricsReader: ...
 
     @property
     def tz(self) -> tzinfo: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from refundflow.domain.lifecycle import RequestType, Status
 from refundflow.domain.money import Money
 from refundflow.domain.permissions import Role
 from refundflow.domain.requests import (
+    SUBMIT,
     IntakeChannel,
     RefundRequest,
     RefundRoute,
@@ -25,6 +27,7 @@ from refundflow.domain.requests import (
 from refundflow.policy.history import CustomerHistory, PastRequest
 from refundflow.services.unit_of_work import RequestFilter
 
+_RESPONDERS = frozenset({ActorKind.STAFF, ActorKind.POLICY})
 _COLUMNS = (
     "id, number, order_id, customer_id, type, reason, description, include_shipping, "
     "shipping_minor, refund_route, intake_channel, currency, amount_requested_minor, "
@@ -282,6 +285,7 @@ class SqlRequestsRepository:
             "delivered": self.sql.ts(request.return_delivered_at),
             "root_cause": request.root_cause,
             "payable": request.amount_payable.minor if request.amount_payable else None,
+            "first_response": self.sql.ts(_first_response(request)),
             **self._decision(request),
         }
 
@@ -339,7 +343,8 @@ class SqlRequestsRepository:
             "fast_track, queue, auto_execute, approved_at, refunded_at, approved_by, "
             "finance_approval_required, finance_approved_by, return_delivered_at, root_cause, "
             "exchange_sku, exchange_name, exchange_price_minor, amount_payable_minor, "
-            "parent_id, channel, customer_tier, order_shipped) VALUES (:id, :number, "
+            "parent_id, channel, customer_tier, order_shipped, first_response_at) VALUES (:id, "
+            ":number, "
             ":order_id, :customer_id, :type, :reason, :description, :include_shipping, "
             ":shipping, :route, :channel, :currency, :requested, :approved, :refunded, :status, "
             ":requires_return, :goods_received, :appealed, :carrier, :tracking, :created_by, "
@@ -347,7 +352,7 @@ class SqlRequestsRepository:
             ":d_version, :decision, :priority, :fast_track, :queue, :auto_execute, :approved_at, "
             ":refunded_at, :approved_by, :fin_required, :fin_by, :delivered, :root_cause, "
             ":exchange_sku, :exchange_name, :exchange_price, :payable, :parent_id, "
-            ":channel_snapshot, :tier, :shipped)",
+            ":channel_snapshot, :tier, :shipped, :first_response)",
             {
                 **self._fields(request),
                 "number": request.number,
@@ -406,7 +411,8 @@ class SqlRequestsRepository:
             "finance_approved_by = :fin_by, return_delivered_at = :delivered, "
             "root_cause = :root_cause, amount_payable_minor = :payable, "
             "decision_rule = :d_rule, decision_policy_version = :d_version, "
-            "decision = :decision WHERE id = :id",
+            "decision = :decision, "
+            "first_response_at = COALESCE(first_response_at, :first_response) WHERE id = :id",
             self._fields(request),
         )
         graded = [{"id": line.id, "grade": line.grade} for line in request.lines if line.grade]
@@ -442,6 +448,15 @@ class SqlRequestsRepository:
             )
         if events:
             write_outbox(sql, events)
+
+
+def _first_response(request: RefundRequest) -> datetime | None:
+    """The first of the new timeline events that answers the customer: by staff or by the
+    policy, other than the submission (the dashboard's first response; kept once set)."""
+    for event in request.new_timeline:
+        if event.actor.kind in _RESPONDERS and event.action != SUBMIT:
+            return event.at
+    return None
 
 
 def write_outbox(sql: Sql, events: list[DomainEvent]) -> None:

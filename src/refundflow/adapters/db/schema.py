@@ -69,6 +69,7 @@ orders = Table(
     _time("created_at", nullable=False),
     _time("updated_at", nullable=False),
     Index("ix_orders_customer_placed", "customer_id", "placed_at"),
+    Index("ix_orders_placed_at", "placed_at"),  # the dashboard's orders of a period
 )
 
 order_lines = Table(
@@ -135,6 +136,9 @@ refund_requests = Table(
     Column("auto_execute", Boolean, nullable=False, server_default="0"),
     _time("approved_at"),
     _time("refunded_at"),
+    # The first event by staff or the policy after the submission (the dashboard's first
+    # response), written with the request by requests_repo.
+    _time("first_response_at"),
     Column("approved_by", String(64)),
     Column("finance_approval_required", Boolean, nullable=False, server_default="0"),
     Column("finance_approved_by", String(64)),
@@ -154,6 +158,26 @@ refund_requests = Table(
     Index("ix_refund_requests_status_id", "status", "id"),
     Index("ix_refund_requests_customer_created", "customer_id", "created_at"),
     Index("ix_refund_requests_created_at", "created_at"),
+    # Everything the dashboard aggregates over a period: its scans read this index alone.
+    Index(
+        "ix_refund_requests_dashboard",
+        "created_at",
+        "parent_id",
+        "currency",
+        "type",
+        "decision_outcome",
+        "appealed",
+        "refunded_at",
+        "amount_refunded_minor",
+        "first_response_at",
+        "reason",
+        "channel",
+        "customer_tier",
+        "root_cause",
+        "categories",
+        "skus",
+        "id",
+    ),
 )
 
 # The request as the API shows it, rewritten in the same transaction as every change to the
@@ -318,7 +342,8 @@ work_items = Table(
     _time("escalated_at"),
     Column("note", Text),
     Index("ix_work_items_queue", "queue", "state", "due_at"),
-    Index("ix_work_items_request", "request_id", "state"),
+    # queue, due_at, closed_at: the dashboard's SLA compliance reads the index alone.
+    Index("ix_work_items_request", "request_id", "state", "queue", "due_at", "closed_at"),
 )
 
 timers = Table(
@@ -481,6 +506,7 @@ surveys = Table(
     Column("resolved", Boolean, nullable=False),
     Column("comment", Text),
     _time("answered_at", nullable=False),
+    Index("ix_surveys_request_csat", "request_id", "csat"),  # the dashboard's satisfaction
 )
 
 uploads = Table(

@@ -18,6 +18,7 @@ from refundflow.adapters.db.integrations_repo import (
     SqlExternalRefsRepository,
 )
 from refundflow.adapters.db.ledger_repo import SqlLedgerRepository
+from refundflow.adapters.db.metrics_repo import SqlMetricsReader
 from refundflow.adapters.db.misc_repos import (
     SqlCredentialsRepository,
     SqlIdempotencyRepository,
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
     refunds: SqlRefundsRepository
     ledger: SqlLedgerRepository
     gateway_events: SqlGatewayEventsRepository
+    metrics: SqlMetricsReader
 
     def __init__(
         self,
@@ -119,6 +121,7 @@ class SqlUnitOfWork:
         self.refunds = SqlRefundsRepository(sql)
         self.ledger = SqlLedgerRepository(sql)
         self.gateway_events = SqlGatewayEventsRepository(sql)
+        self.metrics = SqlMetricsReader(sql)
         self._done = False
         return self
 

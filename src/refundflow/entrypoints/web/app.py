@@ -18,6 +18,7 @@ from refundflow.entrypoints.bootstrap import Container, bootstrap
 from refundflow.entrypoints.settings import Settings
 from refundflow.entrypoints.web import errors
 from refundflow.entrypoints.web.console import (
+    dashboard_pages,
     desk_pages,
     policy_pages,
     rule_pages,
@@ -38,6 +39,7 @@ from refundflow.entrypoints.web.routes import (
     gateways,
     health,
     integrations,
+    metrics,
     notifications,
     order_batches,
     orders,
@@ -121,9 +123,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(settings_pages.router)
     app.include_router(template_pages.router)
     app.include_router(user_pages.router)
+    app.include_router(dashboard_pages.router)
     app.include_router(integrations.router)
     app.include_router(webhook_subscriptions.router)
     app.include_router(events.router)
+    app.include_router(metrics.router)
     _declare_bearer_auth(app)
     _serve_docs(app)
     return app

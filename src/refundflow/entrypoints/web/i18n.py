@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from refundflow.entrypoints.web.console_messages import CONSOLE
+from refundflow.entrypoints.web.console_messages import CONSOLE, DASHBOARD
 
 DEFAULT = "zh-CN"
 LANGUAGES = ("zh-CN", "en")
@@ -155,6 +155,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 MESSAGES.update(CONSOLE)
+MESSAGES.update(DASHBOARD)
 
 
 def language(request: Request) -> str:
