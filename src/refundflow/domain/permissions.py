@@ -40,6 +40,9 @@ class Operation(StrEnum):
     MANAGE_WEBHOOKS = "manage_webhooks"
     EXPORT_REQUESTS = "export_requests"
     CUSTOMER_PREFERENCES = "customer_preferences"  # read and change where messages go
+    # Field-level: see a masked field in full (asked for with ?unmask=true; audited).
+    UNMASK_PHONE = "unmask_phone"
+    UNMASK_BANK = "unmask_bank"
 
 
 _CS = frozenset({Role.CS, Role.MANAGER})
@@ -70,6 +73,8 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Operation.EXPORT_REQUESTS: frozenset({Role.MANAGER, Role.FINANCE}),
     # A customer only their own (checked by the use case).
     Operation.CUSTOMER_PREFERENCES: _CS | {Role.INTEGRATION, Role.CUSTOMER},
+    Operation.UNMASK_PHONE: _CS,  # to call the customer back
+    Operation.UNMASK_BANK: frozenset({Role.FINANCE}),  # to pay the transfer
 }
 
 

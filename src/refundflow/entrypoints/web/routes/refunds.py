@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from refundflow.domain.errors import InvalidInputError
 from refundflow.domain.payouts import PayoutRoute
 from refundflow.entrypoints.web.deps import CallerDep, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, RecordMark
+from refundflow.services import privacy
 from refundflow.services.payouts import bank, reconcile, records
 
 router = APIRouter(prefix="/api/v1", tags=["refunds"])
@@ -37,8 +38,22 @@ async def finance_queue(caller: CallerDep) -> Json:
 
 
 @router.get("/refunds/{refund_id}", summary="One refund record with its attempts", responses=ERRORS)
-async def get_refund(refund_id: Annotated[int, Path(ge=1)], caller: CallerDep) -> Json:
-    return Json(await run(caller.box, records.get_record, caller.box.uows, refund_id, caller.actor))
+async def get_refund(
+    refund_id: Annotated[int, Path(ge=1)],
+    caller: CallerDep,
+    unmask: Annotated[
+        bool,
+        Query(
+            description="show the payee's account number in full (finance, admin); the look "
+            "is audited. Without it the number reads ****5678."
+        ),
+    ] = False,
+) -> Json:
+    return Json(
+        await run(
+            caller.box, privacy.refund, caller.box.uows, caller.actor, refund_id, unmask=unmask
+        )
+    )
 
 
 @router.post(
