@@ -1,4 +1,4 @@
-"""Operations commands: backup and restore, and the audit chain's check."""
+"""Operations commands: backup and restore, the audit chain's check, data keys."""
 
 from __future__ import annotations
 
@@ -26,6 +26,35 @@ def register(
     _container, _fail = container, fail
     audit = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
     app.add_typer(audit, name="audit")
+    keys = typer.Typer(
+        help="The keys that encrypt bank accounts at rest (REFUNDFLOW_DATA_KEYS).",
+        no_args_is_help=True,
+    )
+    app.add_typer(keys, name="keys")
+
+    @keys.command("generate")
+    def keys_generate() -> None:
+        """Print a new data key. To rotate: put it first in REFUNDFLOW_DATA_KEYS (keep the
+        old one after it), restart, run `refundflow keys rotate`, then drop the old key."""
+        from refundflow.adapters.crypto import generate_key
+
+        out.print(generate_key(), highlight=False)
+
+    @keys.command("rotate")
+    def keys_rotate() -> None:
+        """Re-encrypt every stored bank account with the first key in REFUNDFLOW_DATA_KEYS
+        (safe to repeat; runs in batches while the shop works). Audited."""
+        from refundflow.services.keys import rotate
+
+        with _container() as box:
+            try:
+                done = rotate(box.uows)
+            except RefundflowError as exc:
+                raise _fail(exc) from None
+        out.print(
+            f"re-encrypted {done.rewritten} bank accounts with the current key "
+            f"({done.current} were already current)"
+        )
 
     @app.command()
     def backup(

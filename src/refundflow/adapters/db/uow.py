@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from refundflow.adapters.crypto import DataCipher
 from refundflow.adapters.db.audit_repo import SqlAuditRepository
 from refundflow.adapters.db.care_repo import SqlCareRepository
 from refundflow.adapters.db.gateway_events_repo import SqlGatewayEventsRepository
@@ -80,8 +81,10 @@ class SqlUnitOfWork:
         tz: tzinfo,
         config: ShopConfig,
         workdays: WorkdayData,
+        cipher: DataCipher | None = None,
     ) -> None:
         self._engine = engine
+        self._cipher = cipher
         self.workdays = workdays
         self._write = write
         self._clock = clock
@@ -116,7 +119,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhooksRepository(sql)
         self.exports = SqlExportsRepository(sql)
         self.notifications = SqlNotificationsRepository(sql)
-        self.refunds = SqlRefundsRepository(sql)
+        self.refunds = SqlRefundsRepository(sql, self._cipher)
         self.ledger = SqlLedgerRepository(sql)
         self.gateway_events = SqlGatewayEventsRepository(sql)
         self._done = False
@@ -155,12 +158,14 @@ class SqlUnitOfWorkFactory:
         tz: tzinfo = UTC,
         config: ShopConfig | None = None,
         workdays: WorkdayData | None = None,
+        cipher: DataCipher | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.tz = tz
         self.config = config or ShopConfig()
         self.workdays = workdays or ChinaWorkdays()
+        self.cipher = cipher  # None: bank accounts can be neither written nor read
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
         return SqlUnitOfWork(
@@ -170,4 +175,5 @@ class SqlUnitOfWorkFactory:
             tz=self.tz,
             config=self.config,
             workdays=self.workdays,
+            cipher=self.cipher,
         )
