@@ -145,7 +145,7 @@ async def preview_template(
     summary="A customer's channels, language and contacts for notifications",
     responses=ERRORS,
 )
-async def get_preferences(caller: CallerDep, customer_id: int = Path(ge=1)) -> Json:
+async def get_preferences(caller: CallerDep, customer_id: int = Path(ge=1, le=10**12)) -> Json:
     return Json(
         await run(
             caller.box,
@@ -163,7 +163,7 @@ async def get_preferences(caller: CallerDep, customer_id: int = Path(ge=1)) -> J
     responses=ERRORS,
 )
 async def put_preferences(
-    body: PreferencesPut, caller: CallerDep, customer_id: int = Path(ge=1)
+    body: PreferencesPut, caller: CallerDep, customer_id: int = Path(ge=1, le=10**12)
 ) -> Json:
     return Json(
         await run(

@@ -21,6 +21,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorPublic} for s in (401, 403, 404, 409, 422)
 }
 MAX_FILE = 20 * 1024 * 1024
+RecordId = Annotated[int, Path(ge=1, le=10**12)]
 
 
 async def _file(request: Request) -> bytes:
@@ -32,14 +33,18 @@ async def _file(request: Request) -> bytes:
     return body
 
 
-@router.get("/refunds/queue", summary="What needs finance: reconcile, failed, bank transfers")
+@router.get(
+    "/refunds/queue",
+    summary="What needs finance: reconcile, failed, bank transfers",
+    responses=ERRORS,
+)
 async def finance_queue(caller: CallerDep) -> Json:
     return Json(await run(caller.box, records.finance_queue, caller.box.uows, caller.actor))
 
 
 @router.get("/refunds/{refund_id}", summary="One refund record with its attempts", responses=ERRORS)
 async def get_refund(
-    refund_id: Annotated[int, Path(ge=1)],
+    refund_id: RecordId,
     caller: CallerDep,
     unmask: Annotated[
         bool,
@@ -61,9 +66,7 @@ async def get_refund(
     summary="Finance confirms one refund paid (e.g. a bank transfer, with its reference)",
     responses=ERRORS,
 )
-async def mark_paid(
-    refund_id: Annotated[int, Path(ge=1)], body: RecordMark, caller: CallerDep
-) -> Json:
+async def mark_paid(refund_id: RecordId, body: RecordMark, caller: CallerDep) -> Json:
     return Json(
         await run(
             caller.box,
@@ -81,9 +84,7 @@ async def mark_paid(
     summary="Finance declares one refund failed (e.g. the bank returned the transfer)",
     responses=ERRORS,
 )
-async def mark_failed(
-    refund_id: Annotated[int, Path(ge=1)], body: RecordMark, caller: CallerDep
-) -> Json:
+async def mark_failed(refund_id: RecordId, body: RecordMark, caller: CallerDep) -> Json:
     return Json(
         await run(
             caller.box,
@@ -96,13 +97,17 @@ async def mark_failed(
     )
 
 
-@router.post("/payout-batches", summary="Export pending bank transfers as a CSV batch")
+@router.post(
+    "/payout-batches", summary="Export pending bank transfers as a CSV batch", responses=ERRORS
+)
 async def export_batch(caller: CallerDep, currency: str = "CNY") -> Json:
     return Json(await run(caller.box, bank.export_batch, caller.box.uows, caller.actor, currency))
 
 
-@router.get("/payout-batches/{batch_id}.csv", summary="A payout batch file, as exported")
-async def batch_file(batch_id: Annotated[int, Path(ge=1)], caller: CallerDep) -> Response:
+@router.get(
+    "/payout-batches/{batch_id}.csv", summary="A payout batch file, as exported", responses=ERRORS
+)
+async def batch_file(batch_id: RecordId, caller: CallerDep) -> Response:
     body = await run(caller.box, bank.batch_file, caller.box.uows, batch_id, caller.actor)
     return Response(body, media_type="text/csv; charset=utf-8")
 
@@ -110,6 +115,7 @@ async def batch_file(batch_id: Annotated[int, Path(ge=1)], caller: CallerDep) ->
 @router.post(
     "/payout-batches/results",
     summary="Import the bank's result file (reference,status,bank_reference,amount,reason)",
+    responses=ERRORS,
 )
 async def import_results(request: Request, caller: CallerDep) -> Json:
     text = (await _file(request)).decode("utf-8-sig", errors="replace")
