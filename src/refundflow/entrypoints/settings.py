@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         "first encrypts, all decrypt (rotate with `refundflow keys rotate`). Unset outside "
         "production: a key generated into data_dir on first run",
     )
+    retention_days: int = Field(
+        3 * 365,
+        ge=30,
+        description="personal data of customers whose requests are all closed and untouched "
+        "for this many days is anonymised by `refundflow privacy retain`",
+    )
     data_dir: str = Field("./data", description="where the generated development data key is kept")
     require_totp: bool = Field(False, description="every staff user needs a TOTP code")
     rate_limits: bool = Field(True, description="limit lookups, code entry, sign-in, webhooks")

@@ -29,6 +29,7 @@ from refundflow.adapters.db.orders_repo import SqlOrdersRepository
 from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
 from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
 from refundflow.adapters.db.portal_repo import SqlPortalRepository
+from refundflow.adapters.db.privacy_repo import SqlPrivacyRepository
 from refundflow.adapters.db.refunds_repo import SqlRefundsRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
@@ -69,6 +70,7 @@ class SqlUnitOfWork:
     exports: SqlExportsRepository
     notifications: SqlNotificationsRepository
     refunds: SqlRefundsRepository
+    privacy: SqlPrivacyRepository
     ledger: SqlLedgerRepository
     gateway_events: SqlGatewayEventsRepository
 
@@ -120,6 +122,7 @@ class SqlUnitOfWork:
         self.exports = SqlExportsRepository(sql)
         self.notifications = SqlNotificationsRepository(sql)
         self.refunds = SqlRefundsRepository(sql, self._cipher)
+        self.privacy = SqlPrivacyRepository(sql)
         self.ledger = SqlLedgerRepository(sql)
         self.gateway_events = SqlGatewayEventsRepository(sql)
         self._done = False
