@@ -110,3 +110,26 @@ def test_a_role_that_may_read_refunds_but_not_accounts_gets_no_account(
         assert refused.status_code == 403, role
         assert ACCOUNT["account_no"] not in refused.text
     assert _unmask_rows(box) == []
+
+
+def test_a_customers_notification_contacts_show_phones_masked_unless_revealed(
+    api: Api, box: Container, an_order: dict[str, Any]
+) -> None:
+    customer = an_order["customer"]["id"]
+    path = f"/api/v1/customers/{customer}/preferences"
+    saved = api.as_("cs").client.put(
+        path,
+        json={"contact_phone": "13800001111"},
+        headers={"Authorization": f"Bearer {api.tokens['cs']}"},
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["contact_phone"] == "138****1111"
+    shown = api.as_("cs").get(path).json()
+    assert shown["contact_phone"] == "138****1111"
+    assert shown["order_contact"]["phone"] == "139****5678"
+    assert PHONE not in repr(shown) and "13800001111" not in repr(shown)
+    revealed = api.as_("cs").get(path, params={"unmask": "true"}).json()
+    assert revealed["contact_phone"] == "+8613800001111"
+    assert revealed["order_contact"]["phone"] == PHONE
+    assert [s for _, s, _ in _unmask_rows(box)] == [f"customer:{customer}"]
+    assert api.as_("integration").get(path, params={"unmask": "true"}).status_code == 403

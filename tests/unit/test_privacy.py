@@ -8,7 +8,8 @@ from refundflow.domain.privacy import mask_account_no, mask_phone, masked_order,
 
 def test_a_phone_shows_its_prefix_and_last_four_digits() -> None:
     assert mask_phone("13812341234") == "138****1234"
-    assert mask_phone("+86 138-1234-1234") == "861****1234"
+    assert mask_phone("+86 138-1234-1234") == "138****1234"
+    assert mask_phone("+8613812341234") == "138****1234"
     assert mask_phone("12345") == "****"
     assert mask_phone(None) == ""
 

@@ -12,10 +12,12 @@ _NOT_DIGITS = re.compile(r"\D")
 
 
 def mask_phone(phone: str | None) -> str:
-    """138****1234: the network prefix and the last four digits."""
+    """138****1234: the network prefix and the last four digits (China's +86 left out)."""
     if not phone:
         return ""
     digits = _NOT_DIGITS.sub("", phone)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
 
 
@@ -42,4 +44,15 @@ def masked_refund(view: dict[str, Any]) -> dict[str, Any]:
     account = shown.get("payout_account") or {}
     if account.get("account_no"):
         account["account_no"] = mask_account_no(account["account_no"])
+    return shown
+
+
+def masked_preferences(view: dict[str, Any]) -> dict[str, Any]:
+    """A customer's notification preferences with every phone masked."""
+    shown = copy.deepcopy(view)
+    if shown.get("contact_phone"):
+        shown["contact_phone"] = mask_phone(shown["contact_phone"])
+    contact = shown.get("order_contact") or {}
+    if contact.get("phone"):
+        contact["phone"] = mask_phone(contact["phone"])
     return shown

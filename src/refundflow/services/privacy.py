@@ -8,8 +8,9 @@ from typing import Any
 from refundflow.domain.actors import Actor
 from refundflow.domain.errors import PermissionDeniedError
 from refundflow.domain.permissions import Operation, may
-from refundflow.domain.privacy import masked_order, masked_refund
+from refundflow.domain.privacy import masked_order, masked_preferences, masked_refund
 from refundflow.services import audit
+from refundflow.services.notifications import get_preferences
 from refundflow.services.orders import get_order
 from refundflow.services.payouts.records import get_record
 from refundflow.services.unit_of_work import UnitOfWorkFactory
@@ -53,3 +54,13 @@ def refund(
     if reveal(uows, actor, Operation.UNMASK_BANK, f"refund:{record_id}", unmask):
         return view
     return masked_refund(view)
+
+
+def preferences(
+    uows: UnitOfWorkFactory, actor: Actor, customer_id: int, *, unmask: bool = False
+) -> dict[str, Any]:
+    """A customer's notification preferences: phones masked unless revealed."""
+    view = get_preferences(uows, actor, customer_id)
+    if reveal(uows, actor, Operation.UNMASK_PHONE, f"customer:{customer_id}", unmask):
+        return view
+    return masked_preferences(view)

@@ -8,10 +8,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
+from refundflow.domain.privacy import masked_preferences
 from refundflow.entrypoints.web.deps import CallerDep, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, Strict
-from refundflow.services import notifications
+from refundflow.services import notifications, privacy
 from refundflow.services.notifications.history import list_notifications
 
 router = APIRouter(tags=["notifications"])
@@ -145,15 +146,16 @@ async def preview_template(
     summary="A customer's channels, language and contacts for notifications",
     responses=ERRORS,
 )
-async def get_preferences(caller: CallerDep, customer_id: int = Path(ge=1, le=10**12)) -> Json:
+async def get_preferences(
+    caller: CallerDep,
+    customer_id: int = Path(ge=1, le=10**12),
+    unmask: bool = Query(
+        False, description="show phones in full (cs, manager, admin); the look is audited"
+    ),
+) -> Json:
+    box = caller.box
     return Json(
-        await run(
-            caller.box,
-            notifications.get_preferences,
-            caller.box.uows,
-            caller.actor,
-            customer_id,
-        )
+        await run(box, privacy.preferences, box.uows, caller.actor, customer_id, unmask=unmask)
     )
 
 
@@ -165,16 +167,15 @@ async def get_preferences(caller: CallerDep, customer_id: int = Path(ge=1, le=10
 async def put_preferences(
     body: PreferencesPut, caller: CallerDep, customer_id: int = Path(ge=1, le=10**12)
 ) -> Json:
-    return Json(
-        await run(
-            caller.box,
-            notifications.put_preferences,
-            caller.box.uows,
-            caller.actor,
-            customer_id,
-            body.model_dump(exclude_unset=True),
-        )
+    view = await run(
+        caller.box,
+        notifications.put_preferences,
+        caller.box.uows,
+        caller.actor,
+        customer_id,
+        body.model_dump(exclude_unset=True),
     )
+    return Json(masked_preferences(view))
 
 
 @router.get(
