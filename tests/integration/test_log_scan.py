@@ -120,3 +120,81 @@ def _args(args: Any) -> str:
         return repr(args)
     except Exception:
         return ""
+
+
+def test_a_real_server_writes_no_personal_data_or_secrets_to_its_output(
+    db_url: str,
+    box: Container,
+    tokens: dict[str, str],
+    manual_review: int,
+    tmp_path: Any,
+) -> None:
+    """The same flow over HTTP against `refundflow serve` (uvicorn as deployed, with its
+    own logging): everything the process prints is scanned."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.tools.servers import free_port
+
+    port = free_port()
+    output = tmp_path / "server.log"
+    env = {
+        **os.environ,
+        "REFUNDFLOW_DATABASE_URL": db_url,
+        "REFUNDFLOW_ENVIRONMENT": "test",
+        "REFUNDFLOW_SMS_PROVIDER": "webhook",
+        "REFUNDFLOW_SMS_URL": "http://127.0.0.1:9/sms",
+        "REFUNDFLOW_SMS_WEBHOOK_SECRET": "s" * 32,
+        "REFUNDFLOW_RATE_LIMITS": "false",
+    }
+    with output.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "refundflow.entrypoints.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            secrets = [PHONE, ACCOUNT_NO, *tokens.values()]
+            with httpx.Client(base_url=url, timeout=20) as client:
+                staff = {role: {"Authorization": f"Bearer {t}"} for role, t in tokens.items()}
+                payments = [{"method": "cash_on_delivery", "amount": "1019.00", "reference": "C"}]
+                order = order_body(payments=payments)
+                pushed = client.post("/api/v1/orders", json=order, headers=staff["integration"])
+                assert pushed.status_code == 201, pushed.text
+                lookup = {"order_no": "TM-1001", "contact": PHONE}
+                assert client.post("/api/v1/portal/lookup", json=lookup).status_code == 202
+                [code] = _login_codes(box)
+                verified = client.post("/api/v1/portal/verify", json={**lookup, "code": code})
+                assert verified.status_code == 200, verified.text
+                me = {"Authorization": f"Bearer {verified.json()['token']}"}
+                secrets += [code, verified.json()["token"]]
+                asked = request_body(type="refund_only")
+                created = client.post("/api/v1/portal/refund-requests", headers=me, json=asked)
+                rid = created.json()["id"]
+                client.post(f"/api/v1/refund-requests/{rid}/approve", headers=staff["cs"])
+                account = {"account_name": "王芳", "account_no": ACCOUNT_NO}
+                executed = client.post(
+                    f"/api/v1/refund-requests/{rid}/execute", json=account, headers=staff["finance"]
+                )
+                assert executed.status_code == 200, executed.text
+                time.sleep(2)  # the in-process worker delivers messages and the payout
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    printed = output.read_text(errors="replace")
+    assert "Uvicorn running" in printed or "Application startup" in printed, printed[-500:]
+    hits = [s[:12] + "…" for s in secrets if s in printed]
+    print(f"server output: {len(printed.splitlines())} lines, {len(hits)} secrets found")
+    assert hits == [], printed[-2000:]
