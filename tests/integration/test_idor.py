@@ -29,8 +29,9 @@ from tests.integration.api import Api, order_body, request_body
 
 CUSTOMER_MODULES = (portal_api.__name__, portal_pages.__name__)
 CSRF = "c" * 32
-# Routes that name no object of anyone's, so there is nothing to substitute: signing out.
-NO_OBJECT = {("POST", "/logout")}
+# Routes that name no object of anyone's, so there is nothing to substitute: signing out,
+# the portal's service worker script (a static file, on main since issue 6).
+NO_OBJECT = {("POST", "/logout"), ("GET", "/portal-sw.js")}
 B_ORDER = "TM-2002"
 B_CUSTOMER = {"name": "王强", "phone": "13700002222", "email": "wq@example.cn"}
 B_SECRET_TEXT = "乙的私密描述"

@@ -60,7 +60,7 @@ def test_a_day_of_refunds_logged_at_debug_leaks_no_personal_data_or_secrets(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root: every logger, SQLAlchemy's and httpx's too
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "sqlalchemy.engine", "httpx"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger=name)  # restored after the test
     secrets: list[str] = [PHONE, ACCOUNT_NO, *tokens.values()]
 
     payments = [{"method": "cash_on_delivery", "amount": "1019.00", "reference": "COD-1"}]
