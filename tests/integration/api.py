@@ -84,5 +84,10 @@ class Api:
             path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
         )
 
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.client.put(
+            path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
     def act(self, request_id: int | str, action: str, **body: Any) -> Any:
         return self.post(f"/api/v1/refund-requests/{request_id}/{action}", json=body or None)

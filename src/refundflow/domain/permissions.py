@@ -46,6 +46,9 @@ class Operation(StrEnum):
     TAG_ROOT_CAUSE = "tag_root_cause"
     ASSIGN_WORK = "assign_work"  # hand a step to someone, or take it back from its owner
     VIEW_DASHBOARD = "view_dashboard"
+    # Field-level: see a masked field in full (asked for with ?unmask=true; audited).
+    UNMASK_PHONE = "unmask_phone"
+    UNMASK_BANK = "unmask_bank"
 
 
 _CS = frozenset({Role.CS, Role.MANAGER})
@@ -83,6 +86,8 @@ ACTION_ROLES: dict[Action | Operation, frozenset[Role]] = {
     Operation.READ_COMPENSATION: _CS | {Role.FINANCE},  # finance books its cost
     Operation.TAG_ROOT_CAUSE: _CS | {Role.WAREHOUSE, Role.FINANCE},
     Operation.ASSIGN_WORK: frozenset({Role.MANAGER}),
+    Operation.UNMASK_PHONE: _CS,  # to call the customer back
+    Operation.UNMASK_BANK: frozenset({Role.FINANCE}),  # to pay the transfer
 }
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from refundflow.adapters.crypto import load_cipher
 from refundflow.adapters.db.checkpoint import WalCheckpointer
 from refundflow.adapters.db.engine import make_engine, sqlite_path
 from refundflow.adapters.db.uow import Clock, SqlUnitOfWorkFactory, utc_now
@@ -75,7 +76,13 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Container:
     return Container(
         settings,
         engine,
-        SqlUnitOfWorkFactory(engine, clock=clock, tz=settings.tz, config=settings.shop_config()),
+        SqlUnitOfWorkFactory(
+            engine,
+            clock=clock,
+            tz=settings.tz,
+            config=settings.shop_config(),
+            cipher=load_cipher(settings.data_keys, settings.data_dir),
+        ),
         WalCheckpointer(path).start() if path else None,
         PhotoStore(settings.media_dir),
     )

@@ -80,7 +80,11 @@ def _run_demo(box: Container, orders: int, seed: int) -> None:
 
     clock = ManualClock()
     uows = SqlUnitOfWorkFactory(
-        box.engine, clock=clock.now, tz=box.settings.tz, config=box.uows.config
+        box.engine,
+        clock=clock.now,
+        tz=box.settings.tz,
+        config=box.uows.config,
+        cipher=box.uows.cipher,
     )
     with Progress(
         TextColumn("demo data"),

@@ -1,4 +1,4 @@
-"""Operations commands: backup and restore, and the audit chain's check."""
+"""Operations commands: backup and restore, the audit chain's check, data keys."""
 
 from __future__ import annotations
 
@@ -26,6 +26,90 @@ def register(
     _container, _fail = container, fail
     audit = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
     app.add_typer(audit, name="audit")
+    keys = typer.Typer(
+        help="The keys that encrypt bank accounts at rest (REFUNDFLOW_DATA_KEYS).",
+        no_args_is_help=True,
+    )
+    app.add_typer(keys, name="keys")
+    privacy = typer.Typer(
+        help="Customers' personal data: erase one customer now, or everyone past the "
+        "retention period (REFUNDFLOW_RETENTION_DAYS, 3 years by default).",
+        no_args_is_help=True,
+    )
+    app.add_typer(privacy, name="privacy")
+
+    @privacy.command("erase")
+    def privacy_erase(
+        customer: Annotated[
+            int, typer.Option("--customer", min=1, help="the customer's id (as in the API)")
+        ],
+    ) -> None:
+        """Anonymise one customer now (audited; refused while a request of theirs is open).
+
+        Name, phone, e-mail, messages, free text, sessions and bank accounts go; orders,
+        amounts, refunds and the ledger stay."""
+        from refundflow.services.retention import erase_customer
+
+        with _container() as box:
+            try:
+                done = erase_customer(box.uows, customer, "system:cli")
+            except RefundflowError as exc:
+                raise _fail(exc) from None
+        changed = ", ".join(f"{table} {n}" for table, n in sorted(done.rows.items()) if n)
+        out.print(f"customer {customer} erased ({changed or 'nothing left to erase'})")
+
+    @privacy.command("retain")
+    def privacy_retain(
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="list who would be erased; change nothing")
+        ] = False,
+    ) -> None:
+        """Anonymise every customer past the retention period (run it daily from cron).
+
+        Past the period: every request closed and untouched for REFUNDFLOW_RETENTION_DAYS
+        (1095 by default), and no order since."""
+        from datetime import timedelta
+
+        from refundflow.services.retention import due, retain
+
+        with _container() as box:
+            period = timedelta(days=box.settings.retention_days)
+            if dry_run:
+                ids = due(box.uows, period, limit=100_000)
+                out.print(f"{len(ids)} customers past {period.days} days: {ids[:50]}")
+                return
+            try:
+                erased = retain(box.uows, period)
+            except RefundflowError as exc:
+                raise _fail(exc) from None
+        out.print(f"erased {len(erased)} customers past {period.days} days")
+
+    @keys.command("generate")
+    def keys_generate() -> None:
+        """Print a new data key.
+
+        To rotate: put it first in REFUNDFLOW_DATA_KEYS (keep the old one after it),
+        restart, run `refundflow keys rotate`, then drop the old key."""
+        from refundflow.adapters.crypto import generate_key
+
+        out.print(generate_key(), highlight=False)
+
+    @keys.command("rotate")
+    def keys_rotate() -> None:
+        """Re-encrypt every stored bank account with the first key (audited).
+
+        Safe to repeat; runs in batches while the shop works."""
+        from refundflow.services.keys import rotate
+
+        with _container() as box:
+            try:
+                done = rotate(box.uows)
+            except RefundflowError as exc:
+                raise _fail(exc) from None
+        out.print(
+            f"re-encrypted {done.rewritten} bank accounts with the current key "
+            f"({done.current} were already current)"
+        )
 
     @app.command()
     def backup(

@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     hotline: str = Field("400-000-0000", description="the customer service hotline")
     chat_url: str | None = Field(None, description="online chat link shown on the portal")
     media_dir: str = Field("./media", description="where customers' photos are kept")
+    data_keys: str | None = Field(
+        None,
+        description="Fernet keys that encrypt bank accounts at rest, comma-separated: the "
+        "first encrypts, all decrypt (rotate with `refundflow keys rotate`). Unset outside "
+        "production: a key generated into data_dir on first run",
+    )
+    retention_days: int = Field(
+        3 * 365,
+        ge=30,
+        description="personal data of customers whose requests are all closed and untouched "
+        "for this many days is anonymised by `refundflow privacy retain`",
+    )
+    data_dir: str = Field("./data", description="where the generated development data key is kept")
     require_totp: bool = Field(False, description="every staff user needs a TOTP code")
     rate_limits: bool = Field(True, description="limit lookups, code entry, sign-in, webhooks")
     rate_limit_storage: str = Field(
@@ -166,6 +179,10 @@ class Settings(BaseSettings):
     def _no_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("set REFUNDFLOW_SECRET_KEY to a long random value in production")
+        if self.environment == "production" and not self.data_keys:
+            raise ValueError(
+                "set REFUNDFLOW_DATA_KEYS in production (`refundflow keys generate` makes one)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -31,7 +31,13 @@ def record(
     """Append one event in the current transaction."""
     name = actor if isinstance(actor, str) else who(actor)
     text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str)
-    uow.audit.stage(uow.now(), name[:100], action[:40], subject[:100], text)
+    # A refusal may quote what the caller sent (a path): PostgreSQL text holds no NUL.
+    name, subject = _printable(name), _printable(subject)
+    uow.audit.stage(uow.now(), name[:100], action[:40], subject[:100], _printable(text))
+
+
+def _printable(value: str) -> str:
+    return value.replace("\x00", "\ufffd")
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,10 +234,26 @@ class OutboxRepository(Protocol):
         """Write events to the outbox in the current transaction."""
 
 
+class PrivacyRepository(Protocol):
+    """Erasing a customer's personal data (issue 9); see adapters/db/privacy_repo.py."""
+
+    def customer_state(self, customer_id: int) -> str | None: ...
+
+    def open_requests(self, customer_id: int, closed: list[str]) -> list[str]: ...
+
+    def due_for_retention(self, cutoff: datetime, closed: list[str], limit: int) -> list[int]: ...
+
+    def erase_customer(self, customer_id: int, at: datetime) -> dict[str, int]: ...
+
+
 class RefundsRepository(Protocol):
     """Refund records (issue 5). ``lock`` holds the rows for the rest of the transaction."""
 
     def next_id(self) -> int: ...
+
+    def rotate_accounts(self, after_id: int, limit: int) -> tuple[int | None, int, int]:
+        """Re-encrypt stored bank accounts with the current data key, a batch at a time."""
+        ...
 
     def get(self, record_id: int, *, lock: bool = False) -> RefundRecord | None: ...
 
@@ -634,6 +650,9 @@ class UnitOfWork(Protocol):
 
     @property
     def refunds(self) -> RefundsRepository: ...
+
+    @property
+    def privacy(self) -> PrivacyRepository: ...
 
     @property
     def ledger(self) -> LedgerRepository: ...

@@ -158,12 +158,13 @@ def store_request(uow: UnitOfWork, request: RefundRequest, *, new: bool = False)
     from refundflow.services import audit
     from refundflow.services.workflow import sync_work
 
-    timeline = ([] if new else uow.requests.timeline(request.id)) + request.new_timeline
+    changes = list(request.new_timeline)  # saving drains them from the request
+    timeline = ([] if new else uow.requests.timeline(request.id)) + changes
     if new:
         uow.requests.add(request)
     else:
         uow.requests.save(request)
-    for event in request.new_timeline:  # every state change is in the audit chain too
+    for event in changes:  # every state change is in the audit chain too
         audit.record(
             uow,
             event.actor,

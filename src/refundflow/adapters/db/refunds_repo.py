@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from refundflow.adapters.crypto import PREFIX, DataCipher, DataKeyError
 from refundflow.adapters.db.sql import Sql
 from refundflow.domain.money import Money
 from refundflow.domain.payouts import PayoutRoute, RecordStatus, RefundRecord
@@ -20,8 +21,49 @@ _COLUMNS = (
 
 
 class SqlRefundsRepository:
-    def __init__(self, sql: Sql) -> None:
+    """Payees' bank accounts are stored encrypted (``adapters.crypto``)."""
+
+    def __init__(self, sql: Sql, cipher: DataCipher | None = None) -> None:
         self.sql = sql
+        self.cipher = cipher
+
+    def _sealed(self, account: dict[str, str] | None) -> str | None:
+        if not account:
+            return None
+        if self.cipher is None:
+            raise DataKeyError("no data key configured: bank accounts cannot be stored")
+        return self.cipher.encrypt(orjson.dumps(account).decode())
+
+    def _opened(self, stored: str | None) -> dict[str, str] | None:
+        if not stored:
+            return None
+        if self.cipher is None:
+            if stored.startswith(PREFIX):
+                raise DataKeyError("no data key configured: bank accounts cannot be read")
+            return dict(orjson.loads(stored))
+        return dict(orjson.loads(self.cipher.decrypt(stored)))
+
+    def rotate_accounts(self, after_id: int, limit: int) -> tuple[int | None, int, int]:
+        """Re-encrypt with the first key the next ``limit`` stored accounts past
+        ``after_id``: (the last id seen or None when done, rewritten, already current)."""
+        if self.cipher is None:
+            raise DataKeyError("no data key configured")
+        rows = self.sql.all(
+            "SELECT id, payout_account FROM refunds WHERE payout_account IS NOT NULL "
+            "AND id > :after ORDER BY id LIMIT :n" + self.sql.lock_suffix,
+            {"after": after_id, "n": limit},
+        )
+        rewritten = current = 0
+        for record_id, stored in rows:
+            if self.cipher.is_current(stored):
+                current += 1
+                continue
+            self.sql.run(
+                "UPDATE refunds SET payout_account = :v WHERE id = :id",
+                {"v": self.cipher.rotate(stored), "id": record_id},
+            )
+            rewritten += 1
+        return (int(rows[-1][0]) if rows else None), rewritten, current
 
     def next_id(self) -> int:
         if self.sql.is_pg:
@@ -45,7 +87,7 @@ class SqlRefundsRepository:
             attempts=r[8],
             idempotency_key=r[9],
             gateway_reference=r[10],
-            payout_account=orjson.loads(r[11]) if r[11] else None,
+            payout_account=self._opened(r[11]),
             payout_batch_id=r[12],
             replaced_by=r[13],
             last_error=r[14],
@@ -139,9 +181,7 @@ class SqlRefundsRepository:
             "status": record.status.value,
             "attempts": record.attempts,
             "reference": record.gateway_reference,
-            "account": orjson.dumps(record.payout_account).decode()
-            if record.payout_account
-            else None,
+            "account": self._sealed(record.payout_account),
             "batch": record.payout_batch_id,
             "replaced_by": record.replaced_by,
             "error": record.last_error,

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from refundflow.domain.errors import InvalidInputError
+
 Params = Mapping[str, Any] | None
 
 # Joins the few lists kept in one text column (a request's categories, an order's payment
@@ -24,6 +26,17 @@ Params = Mapping[str, Any] | None
 SEP = "\x1f"
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def _checked(params: Params) -> Mapping[str, Any]:
+    """PostgreSQL text cannot hold NUL (psycopg refuses the whole statement, which would be a
+    500); no input of ours means one, so it is refused as input on both databases."""
+    if not params:
+        return {}
+    for value in params.values():
+        if type(value) is str and "\x00" in value:
+            raise InvalidInputError("text must not contain NUL characters (\\x00)")
+    return params
 
 
 @lru_cache(maxsize=1024)
@@ -65,17 +78,17 @@ class Sql:
         return _pyformat(query) if self.is_pg else query
 
     def all(self, query: str, params: Params = None) -> list[tuple[Any, ...]]:
-        return self._conn.execute(self._q(query), params or {}).fetchall()  # type: ignore[no-any-return]
+        return self._conn.execute(self._q(query), _checked(params)).fetchall()  # type: ignore[no-any-return]
 
     def one(self, query: str, params: Params = None) -> tuple[Any, ...] | None:
-        return self._conn.execute(self._q(query), params or {}).fetchone()  # type: ignore[no-any-return]
+        return self._conn.execute(self._q(query), _checked(params)).fetchone()  # type: ignore[no-any-return]
 
     def scalar(self, query: str, params: Params = None) -> Any:
         row = self.one(query, params)
         return row[0] if row is not None else None
 
     def run(self, query: str, params: Params = None) -> int:
-        return self._conn.execute(self._q(query), params or {}).rowcount  # type: ignore[no-any-return]
+        return self._conn.execute(self._q(query), _checked(params)).rowcount  # type: ignore[no-any-return]
 
     def stream(
         self, query: str, params: Params = None, *, size: int = 2000
@@ -85,9 +98,9 @@ class Sql:
         if self.is_pg:
             cursor = self._conn.cursor(name=f"stream_{id(query):x}")
             cursor.itersize = size
-            cursor.execute(self._q(query), params or {})
+            cursor.execute(self._q(query), _checked(params))
         else:
-            cursor = self._conn.execute(query, params or {})
+            cursor = self._conn.execute(query, _checked(params))
         try:
             while batch := cursor.fetchmany(size):
                 yield from batch

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from refundflow.adapters.crypto import DataCipher
 from refundflow.adapters.db.audit_repo import SqlAuditRepository
 from refundflow.adapters.db.care_repo import SqlCareRepository
 from refundflow.adapters.db.gateway_events_repo import SqlGatewayEventsRepository
@@ -29,6 +30,7 @@ from refundflow.adapters.db.orders_repo import SqlOrdersRepository
 from refundflow.adapters.db.outbox_repo import SqlOutboxRepository
 from refundflow.adapters.db.policies_repo import SqlPoliciesRepository
 from refundflow.adapters.db.portal_repo import SqlPortalRepository
+from refundflow.adapters.db.privacy_repo import SqlPrivacyRepository
 from refundflow.adapters.db.refunds_repo import SqlRefundsRepository
 from refundflow.adapters.db.requests_repo import SqlRequestsRepository
 from refundflow.adapters.db.sql import Sql
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
     exports: SqlExportsRepository
     notifications: SqlNotificationsRepository
     refunds: SqlRefundsRepository
+    privacy: SqlPrivacyRepository
     ledger: SqlLedgerRepository
     gateway_events: SqlGatewayEventsRepository
     metrics: SqlMetricsReader
@@ -82,8 +85,10 @@ class SqlUnitOfWork:
         tz: tzinfo,
         config: ShopConfig,
         workdays: WorkdayData,
+        cipher: DataCipher | None = None,
     ) -> None:
         self._engine = engine
+        self._cipher = cipher
         self.workdays = workdays
         self._write = write
         self._clock = clock
@@ -118,7 +123,8 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhooksRepository(sql)
         self.exports = SqlExportsRepository(sql)
         self.notifications = SqlNotificationsRepository(sql)
-        self.refunds = SqlRefundsRepository(sql)
+        self.refunds = SqlRefundsRepository(sql, self._cipher)
+        self.privacy = SqlPrivacyRepository(sql)
         self.ledger = SqlLedgerRepository(sql)
         self.gateway_events = SqlGatewayEventsRepository(sql)
         self.metrics = SqlMetricsReader(sql)
@@ -158,12 +164,14 @@ class SqlUnitOfWorkFactory:
         tz: tzinfo = UTC,
         config: ShopConfig | None = None,
         workdays: WorkdayData | None = None,
+        cipher: DataCipher | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.tz = tz
         self.config = config or ShopConfig()
         self.workdays = workdays or ChinaWorkdays()
+        self.cipher = cipher  # None: bank accounts can be neither written nor read
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
         return SqlUnitOfWork(
@@ -173,4 +181,5 @@ class SqlUnitOfWorkFactory:
             tz=self.tz,
             config=self.config,
             workdays=self.workdays,
+            cipher=self.cipher,
         )

@@ -17,12 +17,12 @@ from refundflow.services.notifications.context import SAMPLE_FACTS
 from refundflow.services.notifications.planning import context_for, load_document
 from refundflow.services.notifications.ports import TemplateRenderError
 from refundflow.services.notifications.templates import (
-    PARTS,
     _check,
     _notice,
     _sample,
     render,
     shipped,
+    template_changes,
 )
 from refundflow.services.unit_of_work import UnitOfWorkFactory
 
@@ -44,10 +44,7 @@ def preview_template(
     with uows(write=False) as uow:
         template = uow.notifications.template(notice, language) or shipped(notice, language)
         if draft:
-            changes = {k: draft[k] for k in (*PARTS, "sms_template") if k in draft}
-            if "sms_params" in draft:
-                changes["sms_params"] = tuple(draft["sms_params"])
-            template = replace(template, **changes)
+            template = replace(template, **template_changes(draft))
         if request is None:
             context = _sample(notifier, language)
             source = "sample"

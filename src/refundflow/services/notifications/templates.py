@@ -180,6 +180,16 @@ def _checked(notifier: Notifier, template: MessageTemplate) -> MessageTemplate:
     return template
 
 
+def template_changes(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts a body sets; a part set to null is emptied (never a None template)."""
+    changes: dict[str, Any] = {k: body[k] or "" for k in PARTS if k in body}
+    if "sms_template" in body:
+        changes["sms_template"] = body["sms_template"] or None
+    if "sms_params" in body:
+        changes["sms_params"] = tuple(body["sms_params"] or ())
+    return changes
+
+
 def put_template(
     uows: UnitOfWorkFactory,
     notifier: Notifier,
@@ -191,11 +201,9 @@ def put_template(
     """Replace a template's parts (those left out keep their current wording)."""
     _check(actor, Operation.MANAGE_SETTINGS)
     _notice(notice, language)
+    changes = template_changes(body)
     with uows() as uow:
         current = uow.notifications.template(notice, language) or shipped(notice, language)
-        changes = {k: body[k] for k in (*PARTS, "sms_template") if k in body}
-        if "sms_params" in body:
-            changes["sms_params"] = tuple(body["sms_params"])
         template = _checked(
             notifier,
             replace(

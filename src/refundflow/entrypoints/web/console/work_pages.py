@@ -5,7 +5,6 @@ user may take now)."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,12 +16,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from refundflow.domain.errors import InvalidInputError, PermissionDeniedError
 from refundflow.domain.lifecycle import Action
 from refundflow.domain.permissions import Operation, Role, may
+from refundflow.domain.privacy import mask_phone
 from refundflow.entrypoints.web.console.access import check_form, staff
 from refundflow.entrypoints.web.console.render import guarded, page
 from refundflow.entrypoints.web.deps import run
 from refundflow.entrypoints.web.i18n import language
 from refundflow.entrypoints.web.portal_auth import CSRF_FIELD
-from refundflow.services import actions, audit, care, queries, queues
+from refundflow.services import actions, care, privacy, queries, queues
 from refundflow.services import orders as orders_service
 from refundflow.services import reasons as reasons_service
 from refundflow.services.unit_of_work import QueueFilter, RequestFilter
@@ -36,14 +36,7 @@ HOME_QUEUES = {
     Role.FINANCE: ["finance"],
     Role.ADMIN: ["cs", "cs_senior", "warehouse", "finance", "manager"],
 }
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****1234: enough to recognise, not enough to call."""
-    if not phone:
-        return ""
-    digits = re.sub(r"\D", "", phone)
-    return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
+UNMASK = Operation.UNMASK_PHONE
 
 
 def _field(form: FormData, name: str) -> str | None:
@@ -220,7 +213,7 @@ def _case(caller: Any, ref: str, unmask: bool) -> dict[str, Any]:
         "photos": photos,
         "tags": tags,
         "my_actions": mine,
-        "can_unmask": may_care(caller.actor),
+        "can_unmask": may(caller.actor.role, UNMASK),
         "may_care": may_care(caller.actor),
     }
 
@@ -248,22 +241,12 @@ async def unmask(request: Request, ref: str) -> Response:
         form = await request.form()
         check_form(request, _field(form, CSRF_FIELD))
         caller = staff(request)
-        if not may_care(caller.actor):
+        if not may(caller.actor.role, UNMASK):  # before anything is read
             raise PermissionDeniedError("your role sees masked numbers only")
         context = await run(caller.box, _case, caller, ref, True)
-
-        def log() -> None:
-            with caller.box.uows() as uow:
-                audit.record(
-                    uow,
-                    caller.actor,
-                    "pii.unmask",
-                    f"request:{context['r']['id']}",
-                    {"field": "phone"},
-                )
-                uow.commit()
-
-        await run(caller.box, log)
+        subject = f"request:{context['r']['id']}"
+        # Checks the role and writes the audit row before the number is shown.
+        await run(caller.box, privacy.reveal, caller.box.uows, caller.actor, UNMASK, subject, True)
         return await page(request, "console/partials/phone.html", context, actor=caller.actor)
 
     return await guarded(request, body)

@@ -24,7 +24,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": ErrorPublic} for s in (4
 )
 async def store_credit(
     caller: CallerDep,
-    customer_id: Annotated[int, Path(ge=1)],
+    customer_id: Annotated[int, Path(ge=1, le=10**12)],
     account: Literal["store_credit", "e_wallet"] = "store_credit",
     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
 ) -> Json:

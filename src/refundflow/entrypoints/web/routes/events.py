@@ -13,6 +13,7 @@ from refundflow.domain.permissions import Operation, may
 from refundflow.domain.webhooks import SIGNATURE_HEADER
 from refundflow.entrypoints.web.deps import CallerDep
 from refundflow.entrypoints.web.responses import Json
+from refundflow.entrypoints.web.schemas import ErrorPublic
 
 router = APIRouter(prefix="/api/v1/events", tags=["webhooks"])
 
@@ -28,7 +29,11 @@ def catalogue() -> dict[str, Any]:
     }
 
 
-@router.get("/schema", summary="Event types and the JSON Schema of each")
+@router.get(
+    "/schema",
+    summary="Event types and the JSON Schema of each",
+    responses={s: {"model": ErrorPublic} for s in (401, 403)},
+)
 async def event_schema(caller: CallerDep) -> Json:
     if not may(caller.actor.role, Operation.READ_SETTINGS):
         raise PermissionDeniedError(f"the {caller.actor.role.value} role cannot read this")

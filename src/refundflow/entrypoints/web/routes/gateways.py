@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from refundflow.domain.errors import NotFoundError
 from refundflow.domain.payouts import PayoutRoute
 from refundflow.entrypoints.web.deps import ContainerDep, run
+from refundflow.entrypoints.web.schemas import ErrorPublic
 from refundflow.services.payouts.callbacks import receive_callback
 from refundflow.services.payouts.ports import ForgedCallbackError
 
@@ -27,6 +28,12 @@ MAX_BODY = 64 * 1024
     "/{route}/callbacks",
     summary="A payment gateway's refund notification (signed by the gateway)",
     include_in_schema=True,
+    responses={
+        400: {"description": "refused: the signature or the body is not the gateway's"},
+        401: {"description": "refused: the signature does not verify"},
+        404: {"model": ErrorPublic, "description": "no such gateway, or it is not configured"},
+        413: {"description": "the body is larger than 64 KiB"},
+    },
 )
 async def gateway_callback(route: str, request: Request, box: ContainerDep) -> Response:
     try:

@@ -10,10 +10,11 @@ from pydantic import Field
 from starlette.responses import Response
 
 from refundflow.domain.permissions import Operation
+from refundflow.domain.privacy import masked_preferences
 from refundflow.entrypoints.web.deps import CallerDep, CallerOrCustomerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, Strict
-from refundflow.services import notifications
+from refundflow.services import notifications, privacy
 from refundflow.services.notifications.history import list_notifications
 
 router = APIRouter(tags=["notifications"])
@@ -164,15 +165,16 @@ async def preview_template(
     summary="A customer's channels, language and contacts for notifications",
     responses=ERRORS,
 )
-async def get_preferences(caller: CallerOrCustomerDep, customer_id: int = Path(ge=1)) -> Json:
+async def get_preferences(
+    caller: CallerOrCustomerDep,
+    customer_id: int = Path(ge=1, le=10**12),
+    unmask: bool = Query(
+        False, description="show phones in full (cs, manager, admin); the look is audited"
+    ),
+) -> Json:
+    box = caller.box
     return Json(
-        await run(
-            caller.box,
-            notifications.get_preferences,
-            caller.box.uows,
-            caller.actor,
-            customer_id,
-        )
+        await run(box, privacy.preferences, box.uows, caller.actor, customer_id, unmask=unmask)
     )
 
 
@@ -183,18 +185,17 @@ async def get_preferences(caller: CallerOrCustomerDep, customer_id: int = Path(g
     responses=ERRORS,
 )
 async def put_preferences(
-    body: PreferencesPut, caller: CallerOrCustomerDep, customer_id: int = Path(ge=1)
+    body: PreferencesPut, caller: CallerOrCustomerDep, customer_id: int = Path(ge=1, le=10**12)
 ) -> Json:
-    return Json(
-        await run(
-            caller.box,
-            notifications.put_preferences,
-            caller.box.uows,
-            caller.actor,
-            customer_id,
-            body.model_dump(exclude_unset=True),
-        )
+    view = await run(
+        caller.box,
+        notifications.put_preferences,
+        caller.box.uows,
+        caller.actor,
+        customer_id,
+        body.model_dump(exclude_unset=True),
     )
+    return Json(masked_preferences(view))
 
 
 @router.get(

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from refundflow.domain.errors import PermissionDeniedError
 from refundflow.domain.permissions import Operation, may
+from refundflow.domain.privacy import masked_order
 from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, OrderCreate, OrderPublic
 from refundflow.services import orders as orders_service
+from refundflow.services import privacy
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorPublic} for s in (401, 403, 404, 409, 422)
 }
+
+UNMASK_HELP = (
+    "show the customer's phone in full (cs, manager, admin); the look is audited. "
+    "Without it the phone reads 138****1234."
+)
 
 
 def to_command(body: OrderCreate) -> orders_service.UpsertOrder:
@@ -68,7 +75,7 @@ async def upsert_order(body: OrderCreate, caller: CallerDep) -> Json:
     view, created = await run(
         caller.box, orders_service.upsert_order, caller.box.uows, to_command(body)
     )
-    return Json(view, status_code=201 if created else 200)
+    return Json(masked_order(view), status_code=201 if created else 200)
 
 
 @router.get(
@@ -77,7 +84,13 @@ async def upsert_order(body: OrderCreate, caller: CallerDep) -> Json:
     response_model=OrderPublic,
     responses=ERRORS,
 )
-async def get_order(caller: CallerDep, order_no: str = Path(max_length=64)) -> Json:
+async def get_order(
+    caller: CallerDep,
+    order_no: str = Path(max_length=64),
+    unmask: bool = Query(False, description=UNMASK_HELP),
+) -> Json:
     if not may(caller.actor.role, Operation.READ_ORDER):
         raise PermissionDeniedError(f"the {caller.actor.role.value} role cannot read orders")
-    return Json(await run(caller.box, orders_service.get_order, caller.box.uows, order_no))
+    return Json(
+        await run(caller.box, privacy.order, caller.box.uows, caller.actor, order_no, unmask=unmask)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from refundflow.domain.errors import InvalidInputError
 from refundflow.domain.lifecycle import Action
@@ -13,6 +13,7 @@ from refundflow.domain.payouts import PayoutRoute
 from refundflow.entrypoints.web.deps import CallerDep, allowed, run
 from refundflow.entrypoints.web.responses import Json
 from refundflow.entrypoints.web.schemas import ErrorPublic, RecordMark
+from refundflow.services import privacy
 from refundflow.services.payouts import bank, reconcile, records
 
 router = APIRouter(prefix="/api/v1", tags=["refunds"])
@@ -21,6 +22,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorPublic} for s in (401, 403, 404, 409, 422)
 }
 MAX_FILE = 20 * 1024 * 1024
+RecordId = Annotated[int, Path(ge=1, le=10**12)]
 
 
 async def _file(request: Request) -> bytes:
@@ -32,14 +34,32 @@ async def _file(request: Request) -> bytes:
     return body
 
 
-@router.get("/refunds/queue", summary="What needs finance: reconcile, failed, bank transfers")
+@router.get(
+    "/refunds/queue",
+    summary="What needs finance: reconcile, failed, bank transfers",
+    responses=ERRORS,
+)
 async def finance_queue(caller: CallerDep) -> Json:
     return Json(await run(caller.box, records.finance_queue, caller.box.uows, caller.actor))
 
 
 @router.get("/refunds/{refund_id}", summary="One refund record with its attempts", responses=ERRORS)
-async def get_refund(refund_id: Annotated[int, Path(ge=1)], caller: CallerDep) -> Json:
-    return Json(await run(caller.box, records.get_record, caller.box.uows, refund_id, caller.actor))
+async def get_refund(
+    refund_id: RecordId,
+    caller: CallerDep,
+    unmask: Annotated[
+        bool,
+        Query(
+            description="show the payee's account number in full (finance, admin); the look "
+            "is audited. Without it the number reads ****5678."
+        ),
+    ] = False,
+) -> Json:
+    return Json(
+        await run(
+            caller.box, privacy.refund, caller.box.uows, caller.actor, refund_id, unmask=unmask
+        )
+    )
 
 
 @router.post(
@@ -48,9 +68,7 @@ async def get_refund(refund_id: Annotated[int, Path(ge=1)], caller: CallerDep) -
     summary="Finance confirms one refund paid (e.g. a bank transfer, with its reference)",
     responses=ERRORS,
 )
-async def mark_paid(
-    refund_id: Annotated[int, Path(ge=1)], body: RecordMark, caller: CallerDep
-) -> Json:
+async def mark_paid(refund_id: RecordId, body: RecordMark, caller: CallerDep) -> Json:
     return Json(
         await run(
             caller.box,
@@ -69,9 +87,7 @@ async def mark_paid(
     summary="Finance declares one refund failed (e.g. the bank returned the transfer)",
     responses=ERRORS,
 )
-async def mark_failed(
-    refund_id: Annotated[int, Path(ge=1)], body: RecordMark, caller: CallerDep
-) -> Json:
+async def mark_failed(refund_id: RecordId, body: RecordMark, caller: CallerDep) -> Json:
     return Json(
         await run(
             caller.box,
@@ -84,13 +100,17 @@ async def mark_failed(
     )
 
 
-@router.post("/payout-batches", summary="Export pending bank transfers as a CSV batch")
+@router.post(
+    "/payout-batches", summary="Export pending bank transfers as a CSV batch", responses=ERRORS
+)
 async def export_batch(caller: CallerDep, currency: str = "CNY") -> Json:
     return Json(await run(caller.box, bank.export_batch, caller.box.uows, caller.actor, currency))
 
 
-@router.get("/payout-batches/{batch_id}.csv", summary="A payout batch file, as exported")
-async def batch_file(batch_id: Annotated[int, Path(ge=1)], caller: CallerDep) -> Response:
+@router.get(
+    "/payout-batches/{batch_id}.csv", summary="A payout batch file, as exported", responses=ERRORS
+)
+async def batch_file(batch_id: RecordId, caller: CallerDep) -> Response:
     body = await run(caller.box, bank.batch_file, caller.box.uows, batch_id, caller.actor)
     return Response(body, media_type="text/csv; charset=utf-8")
 
@@ -98,6 +118,7 @@ async def batch_file(batch_id: Annotated[int, Path(ge=1)], caller: CallerDep) ->
 @router.post(
     "/payout-batches/results",
     summary="Import the bank's result file (reference,status,bank_reference,amount,reason)",
+    responses=ERRORS,
 )
 async def import_results(request: Request, caller: CallerDep) -> Json:
     records.require_finance(caller.actor, "import bank results")  # before reading the file
