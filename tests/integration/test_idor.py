@@ -31,7 +31,10 @@ CUSTOMER_MODULES = (portal_api.__name__, portal_pages.__name__)
 CSRF = "c" * 32
 # Routes that name no object of anyone's, so there is nothing to substitute: signing out,
 # the portal's service worker script (a static file, on main since issue 6).
-NO_OBJECT = {("POST", "/logout"), ("GET", "/portal-sw.js")}
+# Routes that name no object of anyone else: signing out, the service worker script, and
+# subscribing this browser to push (the subscription is stored for the caller only).
+NO_OBJECT = {("POST", "/logout"), ("GET", "/portal-sw.js"), ("POST", "/push")}
+B_PUSH = "https://push.example/b-browser"
 B_ORDER = "TM-2002"
 B_CUSTOMER = {"name": "王强", "phone": "13700002222", "email": "wq@example.cn"}
 B_SECRET_TEXT = "乙的私密描述"
@@ -106,6 +109,10 @@ def world(api: Api, box: Container, clock: ManualClock, tmp_path: Any) -> World:
         files=[("photos", ("b.png", _png(), "image/png"))],
     )
     assert photo.status_code == 201, photo.text
+    b_id = integration.get(f"/api/v1/orders/{B_ORDER}").json()["customer"]["id"]
+    b_push = {"kind": "webpush", "endpoint": B_PUSH, "keys": {"p256dh": "BPk", "auth": "au"}}
+    pushed = api.client.post(f"/api/v1/customers/{b_id}/push-subscriptions", headers=b, json=b_push)
+    assert pushed.status_code == 201, pushed.text
 
     a_token = _session(api, box, "TM-1001", "13912345678")
     a = {"Authorization": f"Bearer {a_token}"}
@@ -236,6 +243,9 @@ def cells_for(method: str, path: str, route: APIRoute, w: World) -> list[Cell]:
     if path == "/lookup":
         fields = {"csrf_token": CSRF, "order_no": B_ORDER, "contact": "13912345678"}
         return [Cell("POST", path, form=fields, expected=(200,), echoed=(B_ORDER,))]
+    if path == "/push/off":  # stop B's browser's notifications by its endpoint
+        body = {"csrf": CSRF, "endpoint": B_PUSH}
+        return [Cell("POST", path, json=body, expected=(404,), echoed=(B_PUSH,))]
     if path == "/verify":
         fields = {"csrf_token": CSRF, "order_no": B_ORDER, "contact": "13912345678"}
         return [Cell("POST", path, form={**fields, "code": "123456"}, expected=(401,))]
