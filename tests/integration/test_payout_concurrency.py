@@ -43,17 +43,10 @@ from tests.integration.payouts import (
     payout_box,
     request_doc,
     rows,
-    running_fakes,
 )
 from tests.tools.servers import running_servers
 
 CALLERS = 50
-
-
-@pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    with running_fakes() as running:
-        yield running
 
 
 @pytest.fixture

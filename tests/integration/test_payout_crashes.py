@@ -15,7 +15,6 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,17 +31,10 @@ from tests.integration.payouts import (
     paid_order,
     payout_box,
     rows,
-    running_fakes,
 )
 
 POINTS = ("refund.before_call", "refund.after_call", "refund.after_save")
 LONG = os.environ.get("REFUNDFLOW_LONG") == "1"
-
-
-@pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    with running_fakes() as running:
-        yield running
 
 
 def _worker_child(settings: object, points: str, log: Path) -> None:  # pragma: no cover - child

@@ -16,7 +16,7 @@ from refundflow.entrypoints.bootstrap import Container
 from refundflow.entrypoints.web.app import create_app
 from refundflow.services.clock import ManualClock
 from refundflow.services.payouts import records
-from tests.conftest import REVIEW_EVERYTHING, publish, snapshot
+from tests.conftest import snapshot
 from tests.integration.payouts import (
     FINANCE,
     Fakes,
@@ -24,29 +24,13 @@ from tests.integration.payouts import (
     approved_request,
     drain,
     paid_order,
-    payout_box,
     request_doc,
     rows,
-    running_fakes,
 )
 
 GATEWAYS = [("alipay", "CNY"), ("wechat_pay", "CNY"), ("stripe", "USD")]
 PROCESSED_THEN_LOST = ["timeout", "reset", "malformed", "bad_signature"]
 REFUSED_BEFORE = ["5xx", "429"]
-
-
-@pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    with running_fakes() as running:
-        yield running
-
-
-@pytest.fixture
-def pbox(db_url: str, fakes: Fakes, clock: ManualClock) -> Iterator[Container]:
-    box = payout_box(db_url, fakes, clock, payout_max_unknown_attempts=3)
-    publish(box, REVIEW_EVERYTHING)
-    yield box
-    box.close()
 
 
 def _fake(fakes: Fakes, method: str) -> Any:

@@ -29,14 +29,7 @@ from tests.integration.payouts import (
     paid_order,
     payout_box,
     request_doc,
-    running_fakes,
 )
-
-
-@pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    with running_fakes() as running:
-        yield running
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ manual actions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,22 +27,7 @@ from tests.integration.payouts import (
     payout_box,
     request_doc,
     rows,
-    running_fakes,
 )
-
-
-@pytest.fixture
-def fakes() -> Iterator[Fakes]:
-    with running_fakes() as running:
-        yield running
-
-
-@pytest.fixture
-def pbox(db_url: str, fakes: Fakes, clock: ManualClock) -> Iterator[Container]:
-    box = payout_box(db_url, fakes, clock, payout_max_unknown_attempts=3)
-    publish(box, REVIEW_EVERYTHING)
-    yield box
-    box.close()
 
 
 def _record(doc: dict[str, Any], index: int = 0) -> dict[str, Any]:
