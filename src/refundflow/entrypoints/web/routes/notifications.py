@@ -230,7 +230,9 @@ async def get_notifications(
     responses=ERRORS,
 )
 async def post_push_subscription(
-    body: PushSubscriptionPost, caller: CallerOrCustomerDep, customer_id: int = Path(ge=1)
+    body: PushSubscriptionPost,
+    caller: CallerOrCustomerDep,
+    customer_id: int = Path(ge=1, le=10**12),
 ) -> Json:
     view = await run(
         caller.box,
@@ -252,7 +254,9 @@ async def post_push_subscription(
     responses=ERRORS,
 )
 async def delete_push_subscription(
-    caller: CallerOrCustomerDep, customer_id: int = Path(ge=1), subscription_id: int = Path(ge=1)
+    caller: CallerOrCustomerDep,
+    customer_id: int = Path(ge=1, le=10**12),
+    subscription_id: int = Path(ge=1, le=10**12),
 ) -> Response:
     await run(
         caller.box,
