@@ -120,7 +120,9 @@ def _crash_run(db_url: str, fakes: Fakes, tmp_path: Path, count: int, *, chance:
         # ---- the verdict
         statuses = Counter(r[0] for r in rows(box, "SELECT status FROM refunds"))
         assert statuses == {"succeeded": 2 * count}, statuses
-        assert sum(fired.values()) == endings["sigkill"]
+        # Every failpoint that fired killed its worker; a worker may also fire one just as
+        # the last record turned final, when this harness kills it too ("finished").
+        assert endings["sigkill"] <= sum(fired.values()) <= endings["sigkill"] + endings["finished"]
         assert all(fired[p] > 0 for p in POINTS), fired
         made = fakes.alipay.refunds_made
         keys = {
