@@ -1,5 +1,6 @@
 """Backups taken while the shop is writing restore into a fresh database with every
-request that was committed before the backup began, and nothing half-written."""
+request and refund record that was committed before the backup began, and nothing
+half-written."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from refundflow.domain.lifecycle import Action
 from refundflow.entrypoints.bootstrap import Container
 from refundflow.services.auth import issue_token
 from tests.integration.api import order_body, request_body
+from tests.integration.payouts import act, approved_request, paid_order
 from tests.tools import pgserver
 from tests.tools.servers import running_servers
 
@@ -42,6 +45,17 @@ def _fresh_database(db_url: str, tmp_path: Path, pg_server: Any) -> str:
     return str(pg_server.create_database(f"{pgserver.run_prefix()}restore_{os.getpid()}"))
 
 
+def _refunds(url: str) -> dict[str, int]:
+    """Refund records: idempotency key → amount in minor units."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT idempotency_key, amount_minor FROM refunds")).all()
+    finally:
+        engine.dispose()
+    return {str(key): int(amount) for key, amount in rows}
+
+
 def _requests(url: str) -> dict[str, str]:
     engine = create_engine(url)
     try:
@@ -57,6 +71,14 @@ def test_a_backup_under_write_load_restores_every_committed_request(
 ) -> None:
     token = issue_token(box.uows, "admin", "load")
     committed: list[tuple[float, str]] = []  # (time committed, number)
+    # Money already on its way back: refund records (store credit and Alipay) before the load.
+    for i in range(6):
+        order_no = f"BK-PAID-{i}"
+        paid_order(box, None, order_no, [("store_credit", "30.00"), ("alipay", "70.00")])
+        act(box, approved_request(box, order_no), Action.EXECUTE)
+    refunds_before = _refunds(db_url)
+    assert len(refunds_before) == 12
+    committed.extend((0.0, number) for number in _requests(db_url))
     stop = threading.Event()
     failures: list[str] = []
 
@@ -108,6 +130,12 @@ def test_a_backup_under_write_load_restores_every_committed_request(
     assert len(before) >= 30
     live = _requests(db_url)
     assert all(live[number] == status or number not in before for number, status in found.items())
+    assert _refunds(fresh).items() >= refunds_before.items(), "every refund record, same amount"
+    print(
+        f"\nbackup under load ({db_url.split(':')[0]}): {len(before)} requests committed "
+        f"before the backup, {len(found)} restored; {len(refunds_before)} refund records "
+        "restored with their amounts"
+    )
     assert _cli(fresh, "audit", "verify").returncode == 0
     if pg_server is not None:
         pg_server.drop_database(fresh.rsplit("/", 1)[1])
