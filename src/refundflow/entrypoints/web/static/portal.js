@@ -6,9 +6,18 @@
   if (!page || !window.EventSource) { return; }
   var progress = document.getElementById("progress");
   var source = new EventSource(page.dataset.stream);
-  var first = true;
-  source.addEventListener("update", function () {
-    if (first) { first = false; return; }  // the page already shows the first state
+  // Reload when the request differs from what the block shows (the first event may already
+  // carry changes made between the page's rendering and the stream's start).
+  function differs(view) {
+    var shown = document.getElementById("shown");
+    if (!shown || !view || !view.timeline) { return true; }
+    return shown.dataset.status !== view.status ||
+      shown.dataset.steps !== String(view.timeline.length);
+  }
+  source.addEventListener("update", function (event) {
+    var view = null;
+    try { view = JSON.parse(event.data); } catch (e) { view = null; }
+    if (!differs(view)) { return; }
     fetch(page.dataset.progress, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) { if (html !== null) { progress.innerHTML = html; } })
