@@ -207,3 +207,18 @@ def test_a_person_confirms_the_password_again_to_approve_a_large_refund(
         "refund_pending"
     )
     assert _audit(box).count("step_up") == 1 and _audit(box).count("step_up.failed") == 1
+
+
+def test_wrong_step_up_passwords_lock_the_account_and_end_the_session(box: Container) -> None:
+    from refundflow.domain.errors import PermissionDeniedError
+
+    _user(box)
+    check = staff_auth.StaffSessionAuthenticator(box.uows, ttl=0)
+    token = staff_auth.sign_in(box.uows, HASHER, "fin@shop.example.cn", PASSWORD).token
+    for _ in range(staff_auth.MAX_FAILURES):
+        with pytest.raises(PermissionDeniedError):
+            staff_auth.step_up(box.uows, HASHER, token, "guess-guess-1")
+    with pytest.raises(AuthenticationError):
+        check.authenticate(token)  # the session ended with the lockout
+    with pytest.raises(AuthenticationError, match="too many failed sign-ins"):
+        staff_auth.sign_in(box.uows, HASHER, "fin@shop.example.cn", PASSWORD)

@@ -194,11 +194,12 @@ def _check_step_up(
             "confirm your password again before giving bank details",
             details={"action": action.value},
         )
-    large = request.amount_requested > finance_threshold(uow, request)
+    threshold = finance_threshold(uow, request)
+    large = request.amount_requested > threshold
     if action is Action.FINANCE_APPROVE or (action is Action.APPROVE and large):
         raise StepUpRequiredError(
             "confirm your password again to approve a refund above the finance threshold",
-            details={"action": action.value, "threshold": finance_threshold(uow, request).text()},
+            details={"action": action.value, "threshold": threshold.text()},
         )
 
 

@@ -139,14 +139,12 @@ def step_up(
             good = pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1)
         if not good:
             failures = user.failed_logins + 1
-            uow.staff.record_failure(user.id, now + LOCKOUT if failures >= MAX_FAILURES else None)
+            locked = failures >= MAX_FAILURES
+            uow.staff.record_failure(user.id, now + LOCKOUT if locked else None)
+            if locked:  # the session ends with the lockout
+                uow.staff.revoke_user_sessions(user.id, now)
             audit.record(uow, f"user:{user.id}", "step_up.failed", f"user:{user.id}", {})
             uow.commit()
-            if failures >= MAX_FAILURES:  # the session ends with the lockout
-                uow_end = uows()
-                with uow_end as again:
-                    again.staff.revoke_user_sessions(user.id, now)
-                    again.commit()
             raise PermissionDeniedError("that password or code is wrong")
         uow.staff.record_success(user.id)
         uow.staff.step_up_session(_hash(token), now)
