@@ -156,7 +156,22 @@ def test_bad_settings_fail_with_the_setting_named(empty_sqlite: str) -> None:
     assert "REFUNDFLOW_SECRET_KEY" in prod.stderr
 
 
+def test_metrics_rebuild_rolls_up_every_changed_day_at_once(empty_sqlite: str) -> None:
+    cli("migrate", url=empty_sqlite)
+    cli("demo", "--orders", "200", "--seed", "4", url=empty_sqlite)
+    assert count(empty_sqlite, "metric_changes") > 0
+    result = cli("metrics", "rebuild", url=empty_sqlite)
+    days = int(result.stdout.split("rolled up ")[1].split()[0])
+    assert days >= 60  # 90 days of demo history
+    assert count(empty_sqlite, "metric_days") == days
+    assert count(empty_sqlite, "metric_changes") == 0
+    again = cli("metrics", "rebuild", "--all", url=empty_sqlite)
+    assert f"rolled up {days} days" in again.stdout
+    assert "rolling up days" in again.stderr  # the progress bar
+    assert "--all" in cli("metrics", "rebuild", "--help", url=empty_sqlite).stdout
+
+
 def test_help_explains_every_command(empty_sqlite: str) -> None:
     out = cli("--help", url=empty_sqlite).stdout
-    for command in ("serve", "worker", "migrate", "demo", "tokens", "users"):
+    for command in ("serve", "worker", "migrate", "demo", "tokens", "users", "metrics"):
         assert command in out

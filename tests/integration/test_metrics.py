@@ -22,6 +22,7 @@ from refundflow.entrypoints.bootstrap import Container
 from refundflow.services import customer
 from refundflow.services.auth import add_user
 from refundflow.services.clock import ManualClock
+from refundflow.services.metrics import pending_rollups, rebuild_rollups
 from tests.conftest import publish
 from tests.integration.api import Api, order_body, request_body
 
@@ -214,9 +215,13 @@ def _close(actual: float | None, expected: float | None) -> bool:
     return actual is not None and abs(actual - expected) < 1e-3
 
 
+@pytest.mark.parametrize("rolled_up", [False, True], ids=["live", "rolled-up"])
 def test_the_summary_matches_figures_worked_out_from_the_history(
-    api: Api, box: Container, history: dict[str, Any]
+    api: Api, box: Container, history: dict[str, Any], rolled_up: bool
 ) -> None:
+    if rolled_up:  # every day read from the worker's daily rollups (test_metrics_rollups.py)
+        assert rebuild_rollups(box.uows) >= 8
+        assert pending_rollups(box.uows) == 0
     response = api.as_("manager").get("/api/v1/metrics/summary", params=PERIOD)
     assert response.status_code == 200, response.text
     body = response.json()

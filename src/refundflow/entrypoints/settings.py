@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     )
     grade_c_deduction_pct: Decimal = Field(Decimal("0"), ge=0, le=100)
     worker_poll_seconds: float = Field(0.5, gt=0, description="idle wait between outbox polls")
+    rollup_interval_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="how often the worker rolls up the dashboard's changed days (the "
+        "dashboard reads days not yet rolled up from the live tables, so figures are exact "
+        "either way; this only trades write work against read speed)",
+    )
     shopify_webhook_secret: str | None = Field(
         None, description="the Shopify app's client secret: signs its webhooks"
     )

@@ -7,12 +7,13 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import timedelta
 
 from refundflow.adapters.webhooks.http_sender import HttpWebhookSender
 from refundflow.domain.events import STATUS_CHANGED
 from refundflow.entrypoints.bootstrap import Container
-from refundflow.services import notifications
+from refundflow.services import metrics, notifications
 from refundflow.services.outbox import Handler, OutboxMessage, deliver_pending
 from refundflow.services.payouts.automatic import execute_if_automatic
 from refundflow.services.payouts.delivery import deliver_refund
@@ -77,6 +78,7 @@ class Worker:
             HttpWebhookSender(timeout=box.settings.webhook_timeout_seconds),
             self.worker_id,
         )
+        self._next_rollup = 0.0
 
     def run_once(self) -> int:
         settings = self.box.settings
@@ -90,6 +92,11 @@ class Worker:
         )
         delivered += fire_due_timers(self.box.uows, self.worker_id)
         delivered += self.webhooks.run_once()
+        # The dashboard's rollups of the days that changed, every rollup_interval_seconds
+        # (not counted as work claimed: the loop does not spin on it).
+        if time.monotonic() >= self._next_rollup:
+            self._next_rollup = time.monotonic() + settings.rollup_interval_seconds
+            metrics.refresh_rollups(self.box.uows)
         return delivered + notifications.deliver_notifications(
             self.box.uows, self.box.notifier, self.worker_id
         )

@@ -33,7 +33,7 @@ those ranks, the arithmetic is here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
@@ -112,6 +112,18 @@ class MetricsReader(Protocol):
         ...
 
     def daily(self, days: Sequence[tuple[date, Window]]) -> list[DayRow]: ...
+
+    def pending(self) -> int:
+        """Local days with changes not yet rolled up."""
+        ...
+
+    def mark_all(self) -> None:
+        """Mark every day with data to be rolled up again."""
+        ...
+
+    def refresh(self, now: datetime, max_days: int) -> int:
+        """Roll up at most ``max_days`` days with pending changes; how many were."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,3 +295,45 @@ def summary(uows: UnitOfWorkFactory, actor: Actor, period: Period) -> dict[str, 
             for row in daily
         ],
     }
+
+
+# ---------------------------------------------------------------------- rollups
+ROLLUP_DAYS_PER_PASS = 7
+
+
+def refresh_rollups(uows: UnitOfWorkFactory, *, max_days: int = ROLLUP_DAYS_PER_PASS) -> int:
+    """One pass of the worker: roll up the days whose requests changed (newest first, at
+    most ``max_days`` in one short write transaction); the number of days rolled up."""
+    if not pending_rollups(uows):
+        return 0  # no write transaction (SQLite's one write lock) for nothing
+    with uows(write=True) as uow:
+        rolled = uow.metrics.refresh(uow.now(), max_days)
+        uow.commit()
+    return rolled
+
+
+def pending_rollups(uows: UnitOfWorkFactory) -> int:
+    with uows(write=False) as uow:
+        return uow.metrics.pending()
+
+
+def rebuild_rollups(
+    uows: UnitOfWorkFactory,
+    *,
+    everything: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Roll up every pending day now (with ``everything``, every day with data again),
+    ``progress(done, total)`` after each pass; the number of days rolled up."""
+    if everything:
+        with uows(write=True) as uow:
+            uow.metrics.mark_all()
+            uow.commit()
+    total = pending_rollups(uows)
+    done = 0
+    while rolled := refresh_rollups(uows, max_days=31):
+        done += rolled
+        total = max(total, done)
+        if progress is not None:
+            progress(done, total)
+    return done

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -799,4 +800,81 @@ ledger_balances = Table(
     Column("currency", String(3), primary_key=True),
     Column("balance_minor", BigInteger, nullable=False),
     CheckConstraint("balance_minor >= 0", name="not_negative"),
+)
+
+# The dashboard's daily rollups (issue 7, docs/metrics.md "Rollups"). A day is the shop's
+# local day (YYYY-MM-DD); a row of metric_days says the day was rolled up in that time zone.
+# Triggers on the tables the dashboard reads add the UTC hour ("YYYY-MM-DD HH") of every
+# changed request's creation (an order's placing) to metric_changes; a day with a pending
+# change is read from the live tables until the worker has rolled it up again.
+metric_changes = Table(
+    "metric_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slot", String(13), nullable=False, index=True),
+)
+
+metric_days = Table(
+    "metric_days",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("tz", String(64), nullable=False),
+    Column("orders", Integer, nullable=False),
+    Column("complaints", Integer, nullable=False),
+    Column("sla_finished", Integer, nullable=False),
+    Column("sla_met", Integer, nullable=False),
+    Column("surveys", Integer, nullable=False),
+    Column("csat_sum", Integer, nullable=False),
+    Column("csat_positive", Integer, nullable=False),
+    _time("built_at", nullable=False),
+)
+
+# The cohort's requests of a day per combination of the four breakdown dimensions.
+metric_groups = Table(
+    "metric_groups",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("reason", String(40), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("tier", String(16), primary_key=True),
+    Column("root_cause", String(40), primary_key=True),
+    Column("requests", Integer, nullable=False),
+    Column("auto_decided", Integer, nullable=False),
+    Column("exchanges", Integer, nullable=False),
+    Column("appealed", Integer, nullable=False),
+    Column("refunded", Integer, nullable=False),
+    Column("refunded_minor", BigInteger, nullable=False),
+)
+
+# Requests of a day per category and per SKU among their lines (a request once per key).
+metric_keys = Table(
+    "metric_keys",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("requests", Integer, nullable=False),
+    Column("refunded", Integer, nullable=False),
+    Column("refunded_minor", BigInteger, nullable=False),
+)
+
+metric_compensation = Table(
+    "metric_compensation",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("cost_minor", BigInteger, nullable=False),
+)
+
+# A day's durations (seconds, ``refund`` and ``first_response``) in ascending order as
+# little-endian float64: exact medians and percentiles over any range of days.
+metric_durations = Table(
+    "metric_durations",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("metric", String(16), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("seconds", LargeBinary, nullable=False),
 )

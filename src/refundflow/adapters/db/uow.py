@@ -127,7 +127,7 @@ class SqlUnitOfWork:
         self.privacy = SqlPrivacyRepository(sql)
         self.ledger = SqlLedgerRepository(sql)
         self.gateway_events = SqlGatewayEventsRepository(sql)
-        self.metrics = SqlMetricsReader(sql)
+        self.metrics = SqlMetricsReader(sql, self.tz)
         self._done = False
         return self
 
