@@ -7,8 +7,8 @@ shop's time zone, ``from`` and ``to`` both included. The figures, exactly (docs/
 
 - ``requests``: requests of the cohort. ``orders``: orders placed in the period.
 - ``refund_rate`` = requests / orders (``None`` without orders).
-- ``amount_refunded``: Σ refunded amount of the cohort's refunded requests plus their
-  price-difference refunds, per currency.
+- ``amount_refunded``: Σ refunded amount of the cohort's refunded requests, per currency
+  (an exchange's price-difference refund is a request of its own, outside the cohort).
 - ``auto_decision_rate``: requests the policy approved or rejected by itself (not sent to
   review) / requests.
 - ``median_hours_to_refund``, ``p90_hours_to_refund``: over refunded requests of the
