@@ -160,6 +160,8 @@ def test_every_shipped_template_renders_for_every_channel_in_both_languages() ->
                 assert "{{" not in str(part) and "{%" not in str(part)
         email = render(notifier, template, Channel.EMAIL, context)
         assert email["subject"] and "\n" not in email["subject"]
+        if template.notice == "refunded":  # the sample previews with the amount refunded
+            assert "79.00" in email["subject"], email["subject"]
         assert email["html"].startswith("<!doctype html>")
         if template.language == "zh-CN" and template.notice not in (
             "staff_escalation",

@@ -151,7 +151,7 @@ SAMPLE_REQUEST: dict[str, Any] = {
     "currency": "CNY",
     "amount_requested": "79.00",
     "amount_approved": "79.00",
-    "amount_refunded": None,
+    "amount_refunded": "79.00",  # so the `refunded` notice previews with its amount
     "refund_route": "original",
     "decision": {
         "outcome": "approve",
