@@ -89,6 +89,13 @@ def _add_into(target: dict[Any, list[int]], key: Any, values: Sequence[Any]) -> 
             entry[i] += int(value or 0)
 
 
+def _add_groups(target: Groups, rows: Iterable[Sequence[Any]]) -> None:
+    """Rows of (currency, reason, channel, tier, root cause, *counts) into ``target``
+    (a missing dimension value counts as "")."""
+    for currency, reason, channel, tier, cause, *values in rows:
+        _add_into(target, (currency, reason or "", channel or "", tier or "", cause or ""), values)
+
+
 def _day_text(day: date) -> str:
     return day.isoformat()
 
@@ -297,9 +304,7 @@ class SqlMetricsReader:
         )
         for live in plan.live:
             rows += self._live_groups(live)
-        for currency, reason, channel, tier, cause, *values in rows:
-            key = (currency, reason or "", channel or "", tier or "", cause or "")
-            _add_into(out, key, values)
+        _add_groups(out, rows)
         self._groups[window] = out
         return out
 
@@ -510,10 +515,7 @@ class SqlMetricsReader:
         for table in ROLLUP_TABLES:
             self.sql.run(f"DELETE FROM {table} WHERE day = :d", {"d": text})
         groups: Groups = {}
-        for currency, reason, channel, tier, cause, *values in self._live_groups(window):
-            _add_into(
-                groups, (currency, reason or "", channel or "", tier or "", cause or ""), values
-            )
+        _add_groups(groups, self._live_groups(window))
         self.sql.insert_many(
             "metric_groups",
             (
